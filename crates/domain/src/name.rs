@@ -1,0 +1,38 @@
+use crate::Error;
+
+/// A display name (of a user, organization or API key): 1 to 100 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let name = raw.trim();
+        match name.chars().count() {
+            1..=100 => Ok(Self(name.to_owned())),
+            _ => Err(Error::validation(
+                "name must be 1 to 100 characters after trimming",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(Name::parse("  Acme  ").unwrap().as_str(), "Acme");
+        assert!(Name::parse("   ").is_err());
+        assert!(Name::parse(&"é".repeat(100)).is_ok());
+        assert!(Name::parse(&"x".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,77 @@
+use crate::{Error, Role};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// An organization's URL-safe handle: `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSlug(String);
+
+impl OrgSlug {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        let bytes = raw.as_bytes();
+        let valid = (1..=63).contains(&bytes.len())
+            && alnum(bytes[0])
+            && alnum(bytes[bytes.len() - 1])
+            && bytes.iter().all(|&b| alnum(b) || b == b'-');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Error::validation(
+                "slug must be 1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of a user's organizations, with the role held there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub organization_id: Uuid,
+    pub role: Role,
+}
+
+/// A member as listed in an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_contract_pattern() {
+        for good in ["a", "acme", "acme-prod", "a1", &"a".repeat(63)] {
+            assert!(OrgSlug::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "Acme",
+            "ac_me",
+            "acmé",
+            &"a".repeat(64),
+        ] {
+            assert!(OrgSlug::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
