@@ -1,0 +1,93 @@
+//! Typed settings: flags, then environment, then defaults (contract section 7).
+
+use clap::{Args, ValueEnum};
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignupMode {
+    /// Only while no user exists; that user becomes platform admin.
+    FirstUser,
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// Listen address.
+    #[arg(long, env = "PORTCULLIS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// `sqlite://…` (embedded) or `postgres://…`.
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL", default_value = "sqlite://portcullis.db?mode=rwc")]
+    pub database_url: String,
+    /// Root token: sent as Bearer, it acts as the platform administrator.
+    #[arg(long, env = "PORTCULLIS_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Email of a platform admin created or updated at start-up.
+    #[arg(long, env = "PORTCULLIS_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// argon2 PHC string for that admin (see `portcullis hash-password`).
+    #[arg(long, env = "PORTCULLIS_ADMIN_PASSWORD_HASH", hide_env_values = true)]
+    pub admin_password_hash: Option<String>,
+    #[arg(long, env = "PORTCULLIS_SIGNUP", value_enum, default_value = "first-user")]
+    pub signup: SignupMode,
+    /// Mark the session cookie `Secure` (set false for plain-HTTP local use).
+    #[arg(long, env = "PORTCULLIS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+    /// Origins allowed for cookie-authenticated writes, comma-separated.
+    #[arg(long, env = "PORTCULLIS_TRUSTED_ORIGINS", value_delimiter = ',')]
+    pub trusted_origins: Vec<String>,
+    /// The word before `_` in API keys.
+    #[arg(long, env = "PORTCULLIS_KEY_PREFIX", default_value = "pcl")]
+    pub key_prefix: String,
+    /// Log filter (tracing-subscriber's EnvFilter syntax).
+    #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
+    pub log: String,
+    /// Ed25519 JWT signing key as base64 PKCS#8 DER; by default one is generated and kept in the database.
+    #[arg(long, env = "PORTCULLIS_JWT_KEY", hide_env_values = true)]
+    pub jwt_key: Option<String>,
+    /// Directory holding `model.conf` and `policy.csv`; the built-in copy of `policies/` otherwise.
+    #[arg(long, env = "PORTCULLIS_POLICY_DIR")]
+    pub policy_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The documented defaults with another database: what tests and embedders start from.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: database_url.into(),
+            api_token: None,
+            admin_email: None,
+            admin_password_hash: None,
+            signup: SignupMode::FirstUser,
+            cookie_secure: true,
+            trusted_origins: Vec::new(),
+            key_prefix: "pcl".into(),
+            log: "info".into(),
+            jwt_key: None,
+            policy_dir: None,
+        }
+    }
+}
+
+/// Secrets stay out of logs and panics.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("api_token", &redacted(&self.api_token))
+            .field("admin_email", &self.admin_email)
+            .field("admin_password_hash", &redacted(&self.admin_password_hash))
+            .field("signup", &self.signup)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("trusted_origins", &self.trusted_origins)
+            .field("key_prefix", &self.key_prefix)
+            .field("log", &self.log)
+            .field("jwt_key", &redacted(&self.jwt_key))
+            .field("policy_dir", &self.policy_dir)
+            .finish()
+    }
+}
