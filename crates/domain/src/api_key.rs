@@ -1,7 +1,7 @@
 //! API keys: the `pcl_…` format (GitHub's token scheme) and the stored record.
 
-use crate::Permissions;
 use crate::secret::{BASE62, is_base62, random_base62, sha256_hex};
+use crate::{Permissions, Unauthenticated, User};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use uuid::Uuid;
@@ -123,6 +123,18 @@ pub struct ApiKey {
 impl ApiKey {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    /// A key authenticates only while unexpired and while its user is active.
+    pub fn authenticate(
+        &self,
+        owner: Option<&User>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Unauthenticated> {
+        if self.is_expired(now) {
+            return Err(Unauthenticated::Expired);
+        }
+        owner.map_or(Err(Unauthenticated::Disabled), User::authenticate)
     }
 }
 

@@ -13,6 +13,17 @@ pub struct User {
     pub disabled: bool,
 }
 
+impl User {
+    /// A disabled user authenticates with nothing: no session, key or token.
+    pub fn authenticate(&self) -> Result<(), crate::Unauthenticated> {
+        if self.disabled {
+            Err(crate::Unauthenticated::Disabled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// A new password that meets the policy: 8 to 128 characters and not the account's email.
 #[derive(Clone)]
 pub struct Password(String);

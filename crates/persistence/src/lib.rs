@@ -2,10 +2,29 @@
 //!
 //! Entities and `ActiveModel`s stay inside this crate; callers see domain records.
 //! Times always come from the caller (the domain clock), never from the database's `now()`.
+//!
+//! The methods live next to what they store: `users`, `sessions`, `organizations`, `members`,
+//! `api_keys`, `audit`, `signing_keys`.
+
+mod api_keys;
+mod audit;
+mod entity;
+mod errors;
+mod members;
+mod organizations;
+mod sessions;
+mod signing_keys;
+mod users;
 
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, AuditEvent, Email, Error, Member, Membership, Organization, Role, Session, User};
-use sea_orm::DatabaseConnection;
+use migration::{Migrator, MigratorTrait};
+use portcullis_domain::{Email, Error};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// Newest-first paging: at most `limit` items strictly older than `before` (an id).
@@ -31,65 +50,147 @@ pub struct Store {
     db: DatabaseConnection,
 }
 
-#[allow(unused_variables)]
+const POSTGRES_POOL: u32 = 16;
+/// WAL lets readers run beside the one writer; more connections than this only queue.
+const SQLITE_POOL: u32 = 4;
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`.
-    pub async fn connect(url: &str) -> Result<Self, Error> { todo!() }
-    pub async fn migrate(&self) -> Result<(), Error> { todo!() }
-    pub async fn ping(&self) -> Result<(), Error> { todo!() }
-    pub fn connection(&self) -> &DatabaseConnection { &self.db }
-    pub fn is_postgres(&self) -> bool { todo!() }
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let shown = redact(url);
+        let mut options = ConnectOptions::new(url);
+        // Statements carry digests and password hashes: never log them.
+        options
+            .sqlx_logging(false)
+            .record_stmt_in_spans(false)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(CONNECT_TIMEOUT);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            options.max_connections(POSTGRES_POOL);
+        } else if url.starts_with("sqlite:") {
+            // An in-memory database lives as long as its connections, and shared-cache
+            // connections lock whole tables without waiting: keep exactly one, forever.
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            options
+                .max_connections(if memory { 1 } else { SQLITE_POOL })
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(move |sqlite| {
+                    // sqlx already turns foreign keys on; say so, since cascades depend on it.
+                    let sqlite = sqlite.foreign_keys(true).busy_timeout(SQLITE_BUSY_TIMEOUT);
+                    if memory {
+                        sqlite
+                    } else {
+                        sqlite
+                            .journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                    }
+                });
+            if memory {
+                options.idle_timeout(None).max_lifetime(None);
+            }
+        } else {
+            return Err(Error::internal(
+                "unsupported database URL: expected sqlite:… or postgres://…",
+            ));
+        }
+        let db = Database::connect(options).await.map_err(|err| {
+            let message = scrub(&err.to_string(), url, &shown);
+            Error::internal(format!("cannot connect to the database {shown}: {message}"))
+        })?;
+        Ok(Self { db })
+    }
 
-    // ---- users
-    pub async fn create_user(&self, user: NewUser) -> Result<User, Error> { todo!() }
-    pub async fn count_users(&self) -> Result<u64, Error> { todo!() }
-    pub async fn user(&self, id: Uuid) -> Result<Option<User>, Error> { todo!() }
-    pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error> { todo!() }
-    pub async fn user_with_password_hash(&self, email: &Email) -> Result<Option<(User, String)>, Error> { todo!() }
-    pub async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, Error> { todo!() }
-    pub async fn set_password_hash(&self, user_id: Uuid, hash: &str) -> Result<(), Error> { todo!() }
-    pub async fn list_users(&self, page: Page) -> Result<Vec<User>, Error> { todo!() }
-    pub async fn update_user(&self, id: Uuid, disabled: Option<bool>, platform_admin: Option<bool>) -> Result<Option<User>, Error> { todo!() }
-    pub async fn upsert_admin(&self, email: &Email, password_hash: &str, now: DateTime<Utc>) -> Result<User, Error> { todo!() }
+    pub async fn migrate(&self) -> Result<(), Error> {
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(|err| Error::internal(format!("database migration failed: {err}")))
+    }
 
-    // ---- sessions
-    pub async fn create_session(&self, session: &Session, token_digest: &str) -> Result<(), Error> { todo!() }
-    pub async fn session_by_digest(&self, token_digest: &str) -> Result<Option<Session>, Error> { todo!() }
-    pub async fn refresh_session(&self, id: Uuid, updated_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<(), Error> { todo!() }
-    pub async fn live_sessions(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Session>, Error> { todo!() }
-    pub async fn delete_session(&self, user_id: Uuid, id: Uuid) -> Result<Option<String>, Error> { todo!() }
-    pub async fn delete_sessions_of_user(&self, user_id: Uuid, except: Option<Uuid>) -> Result<Vec<String>, Error> { todo!() }
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.db.ping().await.map_err(errors::internal)
+    }
 
-    // ---- organizations
-    pub async fn create_organization(&self, organization: &Organization, owner: Uuid) -> Result<(), Error> { todo!() }
-    pub async fn organization(&self, id: Uuid) -> Result<Option<Organization>, Error> { todo!() }
-    pub async fn organizations_of_user(&self, user_id: Uuid) -> Result<Vec<Organization>, Error> { todo!() }
-    pub async fn list_organizations(&self, page: Page) -> Result<Vec<Organization>, Error> { todo!() }
-    pub async fn rename_organization(&self, id: Uuid, name: &str) -> Result<Option<Organization>, Error> { todo!() }
-    pub async fn delete_organization(&self, id: Uuid) -> Result<bool, Error> { todo!() }
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
 
-    // ---- members
-    pub async fn role(&self, user_id: Uuid, organization_id: Uuid) -> Result<Option<Role>, Error> { todo!() }
-    pub async fn memberships(&self, user_id: Uuid) -> Result<Vec<Membership>, Error> { todo!() }
-    pub async fn members(&self, organization_id: Uuid) -> Result<Vec<Member>, Error> { todo!() }
-    pub async fn member(&self, organization_id: Uuid, user_id: Uuid) -> Result<Option<Member>, Error> { todo!() }
-    pub async fn add_member(&self, organization_id: Uuid, user_id: Uuid, role: Role, joined_at: DateTime<Utc>) -> Result<Member, Error> { todo!() }
-    pub async fn change_role(&self, organization_id: Uuid, user_id: Uuid, role: Role) -> Result<Option<Member>, Error> { todo!() }
-    pub async fn remove_member(&self, organization_id: Uuid, user_id: Uuid) -> Result<bool, Error> { todo!() }
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
 
-    // ---- API keys
-    pub async fn create_api_key(&self, key: &ApiKey, key_digest: &str) -> Result<(), Error> { todo!() }
-    pub async fn api_key_by_digest(&self, key_digest: &str) -> Result<Option<ApiKey>, Error> { todo!() }
-    pub async fn api_key(&self, organization_id: Uuid, key_id: Uuid) -> Result<Option<ApiKey>, Error> { todo!() }
-    pub async fn api_keys(&self, organization_id: Uuid, user_id: Option<Uuid>) -> Result<Vec<ApiKey>, Error> { todo!() }
-    pub async fn delete_api_key(&self, organization_id: Uuid, key_id: Uuid) -> Result<Option<String>, Error> { todo!() }
-    pub async fn rotate_api_key(&self, old_id: Uuid, old_expires_at: Option<DateTime<Utc>>, new_key: &ApiKey, new_digest: &str) -> Result<Option<String>, Error> { todo!() }
-    pub async fn record_key_uses(&self, uses: &[(Uuid, DateTime<Utc>)]) -> Result<(), Error> { todo!() }
+    /// A transaction that writes: see `write_transaction`.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, Error> {
+        self.db
+            .begin_with_options(write_transaction())
+            .await
+            .map_err(errors::internal)
+    }
+}
 
-    // ---- audit
-    pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), Error> { todo!() }
-    pub async fn audit_events(&self, organization_id: Uuid, page: Page) -> Result<Vec<AuditEvent>, Error> { todo!() }
+/// On SQLite the transaction takes the write lock at `BEGIN` (IMMEDIATE), so waiting for another
+/// writer goes through the busy timeout; a deferred transaction that reads and then writes could
+/// fail at once with `SQLITE_BUSY` instead. PostgreSQL ignores the mode.
+fn write_transaction() -> TransactionOptions {
+    TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    }
+}
 
-    // ---- JWT signing keys
-    pub async fn signing_key_or_insert(&self, kid: &str, private_key: &str, now: DateTime<Utc>) -> Result<(String, String), Error> { todo!() }
+/// The URL with its password, if any, replaced by `***`.
+fn redact(url: &str) -> String {
+    password_span(url).map_or_else(
+        || url.to_owned(),
+        |(start, end)| format!("{}***{}", &url[..start], &url[end..]),
+    )
+}
+
+/// Removes the URL and its password from a driver's message.
+fn scrub(message: &str, url: &str, shown: &str) -> String {
+    let message = message.replace(url, shown);
+    match password_span(url) {
+        Some((start, end)) => message.replace(&url[start..end], "***"),
+        None => message,
+    }
+}
+
+/// Where the password of `scheme://user:password@host/…` sits in `url`.
+fn password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let rest = &url[authority_start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let colon = userinfo.find(':')?;
+    let start = authority_start + colon + 1;
+    let end = authority_start + userinfo.len();
+    (end > start).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(
+            redact("postgres://app:s3cr:t@db.internal:5432/portcullis?sslmode=require"),
+            "postgres://app:***@db.internal:5432/portcullis?sslmode=require"
+        );
+        assert_eq!(redact("postgres://app@db/p"), "postgres://app@db/p");
+        assert_eq!(
+            redact("sqlite://portcullis.db?mode=rwc"),
+            "sqlite://portcullis.db?mode=rwc"
+        );
+        let url = "postgres://app:hunter22@db/p";
+        assert_eq!(
+            scrub(
+                "bad url 'postgres://app:hunter22@db/p'; hunter22",
+                url,
+                &redact(url)
+            ),
+            "bad url 'postgres://app:***@db/p'; ***"
+        );
+    }
 }

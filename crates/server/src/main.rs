@@ -1,1 +1,118 @@
-fn main() {}
+use clap::{Parser, Subcommand};
+use portcullis_domain::SystemClock;
+use portcullis_persistence::Store;
+use portcullis_server::{Application, Settings};
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// Portcullis: multi-tenant, organization-scoped authentication and authorization.
+#[derive(Parser)]
+#[command(name = "portcullis", version)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve (the default).
+    Serve,
+    /// Migrate the database and exit.
+    Migrate,
+    /// Read a password from standard input and print its argon2 PHC string.
+    HashPassword,
+    /// Print the OpenAPI spec (what `openapi.json` holds).
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await,
+        Command::Migrate => {
+            let store = Store::connect(&cli.settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::HashPassword => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            let password = input
+                .strip_suffix('\n')
+                .map(|p| p.strip_suffix('\r').unwrap_or(p))
+                .unwrap_or(&input);
+            if password.is_empty() {
+                return Err("standard input holds no password".into());
+            }
+            println!(
+                "{}",
+                portcullis_api::passwords::hash_blocking(password).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", portcullis_api::spec_json());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let bind = settings.bind.clone();
+    let app = Application::build(settings, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(%bind, port = app.port(), "portcullis listening");
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -18,7 +18,11 @@ pub struct Settings {
     #[arg(long, env = "PORTCULLIS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
     /// `sqlite://…` (embedded) or `postgres://…`.
-    #[arg(long, env = "PORTCULLIS_DATABASE_URL", default_value = "sqlite://portcullis.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATABASE_URL",
+        default_value = "sqlite://portcullis.db?mode=rwc"
+    )]
     pub database_url: String,
     /// Root token: sent as Bearer, it acts as the platform administrator.
     #[arg(long, env = "PORTCULLIS_API_TOKEN", hide_env_values = true)]
@@ -29,7 +33,12 @@ pub struct Settings {
     /// argon2 PHC string for that admin (see `portcullis hash-password`).
     #[arg(long, env = "PORTCULLIS_ADMIN_PASSWORD_HASH", hide_env_values = true)]
     pub admin_password_hash: Option<String>,
-    #[arg(long, env = "PORTCULLIS_SIGNUP", value_enum, default_value = "first-user")]
+    #[arg(
+        long,
+        env = "PORTCULLIS_SIGNUP",
+        value_enum,
+        default_value = "first-user"
+    )]
     pub signup: SignupMode,
     /// Mark the session cookie `Secure` (set false for plain-HTTP local use).
     #[arg(long, env = "PORTCULLIS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]

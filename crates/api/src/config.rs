@@ -1,0 +1,57 @@
+use portcullis_domain::KeyPrefix;
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupPolicy {
+    /// Only while no user exists; that user becomes platform admin.
+    FirstUser,
+    Open,
+    Closed,
+}
+
+/// The root token (`PORTCULLIS_API_TOKEN`): compared in constant time, never printed.
+#[derive(Clone)]
+pub struct RootToken(String);
+
+impl RootToken {
+    pub fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for RootToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootToken(<redacted>)")
+    }
+}
+
+/// What the API needs to know of the server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub signup: SignupPolicy,
+    pub cookie_secure: bool,
+    /// Origins (`scheme://host[:port]`) allowed for cookie-authenticated writes.
+    pub trusted_origins: Vec<String>,
+    pub key_prefix: KeyPrefix,
+    pub root_token: Option<RootToken>,
+    /// `iss` of access tokens.
+    pub issuer: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            signup: SignupPolicy::FirstUser,
+            cookie_secure: true,
+            trusted_origins: Vec::new(),
+            key_prefix: KeyPrefix::default(),
+            root_token: None,
+            issuer: "portcullis".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+use super::Tag;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, payload::Json};
+
+pub struct HealthApi;
+
+#[derive(Debug, Object)]
+pub struct Status {
+    /// `ok`
+    pub status: String,
+}
+
+#[OpenApi(tag = "Tag::Health")]
+impl HealthApi {
+    /// Liveness: the process answers.
+    #[oai(path = "/healthz", method = "get", operation_id = "healthz")]
+    async fn healthz(&self) -> Json<Status> {
+        Json(Status {
+            status: "ok".into(),
+        })
+    }
+
+    /// Readiness: the database answers (503 when it does not).
+    #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
+    async fn readyz(&self, state: Data<&AppState>) -> ApiResult<Json<Status>> {
+        state
+            .store
+            .ping()
+            .await
+            .map_err(|_| ApiError::unavailable("the database does not answer"))?;
+        Ok(Json(Status {
+            status: "ok".into(),
+        }))
+    }
+
+    /// The public keys that verify access tokens (RFC 7517).
+    #[oai(path = "/.well-known/jwks.json", method = "get", operation_id = "jwks")]
+    async fn jwks(&self, state: Data<&AppState>) -> Json<serde_json::Value> {
+        Json(state.tokens.jwks())
+    }
+}

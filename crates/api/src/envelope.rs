@@ -1,0 +1,42 @@
+//! The middleware around every Portcullis route: the contract's error body for errors poem
+//! raises itself, and the re-sent cookie when a session was refreshed.
+
+use crate::credentials::RefreshedCookie;
+use crate::error::poem_error_response;
+use poem::http::HeaderValue;
+use poem::http::header::SET_COOKIE;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+pub struct Envelope;
+
+impl<E: Endpoint> Middleware<E> for Envelope {
+    type Output = EnvelopeEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        EnvelopeEndpoint(ep)
+    }
+}
+
+pub struct EnvelopeEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let refreshed = RefreshedCookie::default();
+        req.extensions_mut().insert(refreshed.clone());
+        let mut resp = match self.0.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(err) if err.is_from_response() => err.into_response(),
+            Err(err) => poem_error_response(err),
+        };
+        // A handler that sets the cookie itself (login, logout) has the last word.
+        if let Some(cookie) = refreshed.take()
+            && !resp.headers().contains_key(SET_COOKIE)
+            && let Ok(value) = HeaderValue::from_str(&cookie)
+        {
+            resp.headers_mut().append(SET_COOKIE, value);
+        }
+        Ok(resp)
+    }
+}

@@ -1,0 +1,115 @@
+//! Everything a request needs, shared behind one `Arc`.
+
+use crate::cache::{Caches, Invalidation};
+use crate::config::Config;
+use crate::key_usage::KeyUses;
+use crate::passwords::Passwords;
+use crate::tokens::AccessTokens;
+use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
+use portcullis_persistence::Store;
+use std::ops::Deref;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Passwords,
+    pub tokens: AccessTokens,
+    pub caches: Caches,
+    pub key_uses: KeyUses,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// `jwt_key`: base64 PKCS#8 DER of an Ed25519 key, or `None` to use the one kept in the database.
+    pub async fn new(
+        store: Store,
+        config: Config,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        jwt_key: Option<&str>,
+    ) -> Result<Self, Error> {
+        let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
+        Ok(Self(Arc::new(Inner {
+            store,
+            config,
+            policy,
+            clock,
+            passwords: Passwords::new(),
+            tokens,
+            caches: Caches::new(),
+            key_uses: KeyUses::default(),
+        })))
+    }
+
+    /// Drops stale cached records after a write.
+    pub fn invalidate(&self, invalidation: Invalidation) {
+        self.caches.apply(&invalidation);
+    }
+
+    pub async fn flush_key_uses(&self) -> Result<usize, Error> {
+        self.key_uses.flush(&self.store).await
+    }
+
+    pub(crate) async fn cached_key(&self, digest: &str) -> Result<Option<Arc<ApiKey>>, Error> {
+        if let Some(key) = self.caches.keys.get(digest) {
+            return Ok(Some(key));
+        }
+        let key = self.store.api_key_by_digest(digest).await?.map(Arc::new);
+        if let Some(key) = &key {
+            self.caches.keys.insert(digest.to_owned(), key.clone());
+        }
+        Ok(key)
+    }
+
+    pub(crate) async fn cached_session(&self, digest: &str) -> Result<Option<Arc<Session>>, Error> {
+        if let Some(session) = self.caches.sessions.get(digest) {
+            return Ok(Some(session));
+        }
+        let session = self.store.session_by_digest(digest).await?.map(Arc::new);
+        if let Some(session) = &session {
+            self.caches
+                .sessions
+                .insert(digest.to_owned(), session.clone());
+        }
+        Ok(session)
+    }
+
+    pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<Arc<User>>, Error> {
+        if let Some(user) = self.caches.users.get(&id) {
+            return Ok(Some(user));
+        }
+        let user = self.store.user(id).await?.map(Arc::new);
+        if let Some(user) = &user {
+            self.caches.users.insert(id, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// The user's current role in the organization (cached, including "not a member").
+    pub(crate) async fn cached_role(
+        &self,
+        user_id: Uuid,
+        organization_id: Uuid,
+    ) -> Result<Option<Role>, Error> {
+        if let Some(role) = self.caches.roles.get(&(user_id, organization_id)) {
+            return Ok(role);
+        }
+        let role = self.store.role(user_id, organization_id).await?;
+        self.caches.roles.insert((user_id, organization_id), role);
+        Ok(role)
+    }
+}

@@ -1,0 +1,197 @@
+//! API keys, stored by digest. Scopes are kept as granted, in `Permissions::to_csv` form.
+
+use crate::Store;
+use crate::entity::api_key;
+use crate::errors::internal;
+use chrono::{DateTime, Utc};
+use portcullis_domain::{ApiKey, Error, Permissions};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
+use uuid::Uuid;
+
+impl From<api_key::Model> for ApiKey {
+    fn from(row: api_key::Model) -> Self {
+        Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            user_id: row.user_id,
+            name: row.name,
+            key_prefix: row.key_prefix,
+            scopes: Permissions::from_csv(&row.scopes),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+        }
+    }
+}
+
+fn row(key: &ApiKey, key_digest: &str) -> api_key::Model {
+    api_key::Model {
+        id: key.id,
+        organization_id: key.organization_id,
+        user_id: key.user_id,
+        name: key.name.clone(),
+        key_digest: key_digest.to_owned(),
+        key_prefix: key.key_prefix.clone(),
+        scopes: key.scopes.to_csv(),
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        last_used_at: key.last_used_at,
+    }
+}
+
+impl Store {
+    pub async fn create_api_key(&self, key: &ApiKey, key_digest: &str) -> Result<(), Error> {
+        api_key::Entity::insert(row(key, key_digest).into_active_model())
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    pub async fn api_key_by_digest(&self, key_digest: &str) -> Result<Option<ApiKey>, Error> {
+        let row = api_key::Entity::find()
+            .filter(api_key::Column::KeyDigest.eq(key_digest))
+            .one(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(row.map(ApiKey::from))
+    }
+
+    /// The key, if it belongs to that organization.
+    pub async fn api_key(
+        &self,
+        organization_id: Uuid,
+        key_id: Uuid,
+    ) -> Result<Option<ApiKey>, Error> {
+        let row = api_key::Entity::find_by_id(key_id)
+            .filter(api_key::Column::OrganizationId.eq(organization_id))
+            .one(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(row.map(ApiKey::from))
+    }
+
+    /// The organization's keys (only `user_id`'s when given), oldest first.
+    pub async fn api_keys(
+        &self,
+        organization_id: Uuid,
+        user_id: Option<Uuid>,
+    ) -> Result<Vec<ApiKey>, Error> {
+        let rows = api_key::Entity::find()
+            .filter(api_key::Column::OrganizationId.eq(organization_id))
+            .apply_if(user_id, |query, user_id| {
+                query.filter(api_key::Column::UserId.eq(user_id))
+            })
+            .order_by_asc(api_key::Column::CreatedAt)
+            .order_by_asc(api_key::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(ApiKey::from).collect())
+    }
+
+    /// Deletes the organization's key; its digest, if it existed there.
+    pub async fn delete_api_key(
+        &self,
+        organization_id: Uuid,
+        key_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let digest = api_key::Entity::find_by_id(key_id)
+            .filter(api_key::Column::OrganizationId.eq(organization_id))
+            .select_only()
+            .column(api_key::Column::KeyDigest)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(internal)?;
+        let Some(digest) = digest else {
+            return Ok(None);
+        };
+        let deleted = api_key::Entity::delete_many()
+            .filter(api_key::Column::Id.eq(key_id))
+            .filter(api_key::Column::OrganizationId.eq(organization_id))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok((deleted.rows_affected > 0).then_some(digest))
+    }
+
+    /// In one transaction: inserts `new_key`, then deletes the old key (`old_expires_at` is
+    /// `None`) or makes it expire at `old_expires_at`. The old key's digest; `None`, and nothing
+    /// inserted, if the old key does not exist. The new key must be in the old key's
+    /// organization.
+    pub async fn rotate_api_key(
+        &self,
+        old_id: Uuid,
+        old_expires_at: Option<DateTime<Utc>>,
+        new_key: &ApiKey,
+        new_digest: &str,
+    ) -> Result<Option<String>, Error> {
+        let tx = self.begin_write().await?;
+        let old: Option<(Uuid, String)> = api_key::Entity::find_by_id(old_id)
+            .select_only()
+            .column(api_key::Column::OrganizationId)
+            .column(api_key::Column::KeyDigest)
+            .into_tuple()
+            .one(&tx)
+            .await
+            .map_err(internal)?;
+        let Some((organization_id, old_digest)) = old else {
+            return Ok(None);
+        };
+        if organization_id != new_key.organization_id {
+            return Err(Error::internal(
+                "a rotated key must stay in its organization",
+            ));
+        }
+        api_key::Entity::insert(row(new_key, new_digest).into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(internal)?;
+        match old_expires_at {
+            None => {
+                api_key::Entity::delete_by_id(old_id)
+                    .exec(&tx)
+                    .await
+                    .map_err(internal)?;
+            }
+            Some(expires_at) => {
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::ExpiresAt, Expr::value(expires_at))
+                    .filter(api_key::Column::Id.eq(old_id))
+                    .exec(&tx)
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(old_digest))
+    }
+
+    /// Sets `last_used_at` for each key, in one transaction. Keys deleted meanwhile are
+    /// skipped, and a use never moves `last_used_at` back in time.
+    pub async fn record_key_uses(&self, uses: &[(Uuid, DateTime<Utc>)]) -> Result<(), Error> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let tx = self.begin_write().await?;
+        for &(key_id, at) in uses {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
+                .filter(api_key::Column::Id.eq(key_id))
+                .filter(
+                    Condition::any()
+                        .add(api_key::Column::LastUsedAt.is_null())
+                        .add(api_key::Column::LastUsedAt.lt(at)),
+                )
+                .exec(&tx)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)
+    }
+}

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// Hex SHA-256 of the key.
+    #[sea_orm(unique)]
+    pub key_digest: String,
+    /// The key's first characters, shown in listings.
+    pub key_prefix: String,
+    /// The granted scopes as `Permissions::to_csv` writes them: `admin,read`.
+    pub scopes: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    #[sea_orm(belongs_to, from = "organization_id", to = "id", on_delete = "Cascade")]
+    pub organization: BelongsTo<super::organization::Entity>,
+    #[sea_orm(belongs_to, from = "user_id", to = "id", on_delete = "Cascade")]
+    pub user: BelongsTo<super::user::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,9 @@
+//! One sea-orm entity per table, as the migration creates them.
+
+pub mod api_key;
+pub mod audit_event;
+pub mod membership;
+pub mod organization;
+pub mod session;
+pub mod signing_key;
+pub mod user;

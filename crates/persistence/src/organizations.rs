@@ -1,0 +1,117 @@
+//! Organizations. Creating one makes its creator the owner in the same transaction.
+
+use crate::entity::{membership, organization};
+use crate::errors::{conflict_or_internal, internal};
+use crate::{Page, Store};
+use portcullis_domain::{Error, Organization, Role};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use uuid::Uuid;
+
+impl From<organization::Model> for Organization {
+    fn from(row: organization::Model) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl Store {
+    /// Inserts the organization and `owner`'s `owner` membership (joined at its creation).
+    pub async fn create_organization(
+        &self,
+        organization: &Organization,
+        owner: Uuid,
+    ) -> Result<(), Error> {
+        let tx = self.begin_write().await?;
+        organization::Entity::insert(
+            organization::Model {
+                id: organization.id,
+                name: organization.name.clone(),
+                slug: organization.slug.clone(),
+                created_at: organization.created_at,
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(&tx)
+        .await
+        .map_err(|err| {
+            conflict_or_internal(err, "an organization with this slug already exists")
+        })?;
+        membership::Entity::insert(
+            membership::Model {
+                organization_id: organization.id,
+                user_id: owner,
+                role: Role::Owner.as_str().to_owned(),
+                joined_at: organization.created_at,
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(&tx)
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    pub async fn organization(&self, id: Uuid) -> Result<Option<Organization>, Error> {
+        let row = organization::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(row.map(Organization::from))
+    }
+
+    /// The organizations the user is a member of, oldest first.
+    pub async fn organizations_of_user(&self, user_id: Uuid) -> Result<Vec<Organization>, Error> {
+        let rows = organization::Entity::find()
+            .inner_join(membership::Entity)
+            .filter(membership::Column::UserId.eq(user_id))
+            .order_by_asc(organization::Column::CreatedAt)
+            .order_by_asc(organization::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(Organization::from).collect())
+    }
+
+    pub async fn list_organizations(&self, page: Page) -> Result<Vec<Organization>, Error> {
+        let rows = organization::Entity::find()
+            .apply_if(page.before, |query, before| {
+                query.filter(organization::Column::Id.lt(before))
+            })
+            .order_by_desc(organization::Column::Id)
+            .limit(page.limit)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(Organization::from).collect())
+    }
+
+    pub async fn rename_organization(
+        &self,
+        id: Uuid,
+        name: &str,
+    ) -> Result<Option<Organization>, Error> {
+        organization::Entity::update_many()
+            .col_expr(organization::Column::Name, Expr::value(name))
+            .filter(organization::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        self.organization(id).await
+    }
+
+    /// Whether it existed. Its memberships, API keys and audit events go with it (cascade).
+    pub async fn delete_organization(&self, id: Uuid) -> Result<bool, Error> {
+        let deleted = organization::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(deleted.rows_affected > 0)
+    }
+}
