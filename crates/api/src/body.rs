@@ -8,6 +8,7 @@ use poem_openapi::{
     registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry},
     types::{ParseFromJSON, Type},
 };
+use serde_json::Value;
 
 /// No Portcullis request needs more.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -63,6 +64,8 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
         if value.is_null() && T::IS_REQUIRED {
             return Err(ApiError::bad_request("a JSON request body is required").into());
         }
+        reject_coerced_strings::<T>(&value)
+            .map_err(|message| ApiError::from(portcullis_domain::Error::validation(message)))?;
         T::parse_from_json(Some(value)).map(JsonBody).map_err(|e| {
             ApiError::from(portcullis_domain::Error::validation(e.into_message())).into()
         })
@@ -71,4 +74,45 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
 
 fn schema<T: Type>() -> MetaSchemaRef {
     T::schema_ref()
+}
+
+/// poem-openapi quietly turns JSON numbers and booleans into strings; a client sending
+/// `"name": 5` has a bug it should hear about, so declared string fields must be JSON strings.
+fn reject_coerced_strings<T: Type>(value: &Value) -> Result<(), String> {
+    let Some(object) = value.as_object() else {
+        return Ok(());
+    };
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    let resolve = |r: &MetaSchemaRef| match r {
+        MetaSchemaRef::Inline(schema) => Some(schema.as_ref().clone()),
+        MetaSchemaRef::Reference(name) => registry.schemas.get(name).cloned(),
+    };
+    let Some(schema) = resolve(&T::schema_ref()) else {
+        return Ok(());
+    };
+    for (name, property) in &schema.properties {
+        let (Some(field), Some(property)) = (object.get(*name), resolve(property)) else {
+            continue;
+        };
+        let acceptable = match (field, property.ty) {
+            (Value::Null | Value::String(_), _) => true,
+            (_, "string") => false,
+            (Value::Array(items), "array") => {
+                let item_type = property
+                    .items
+                    .as_deref()
+                    .and_then(resolve)
+                    .map(|items| items.ty);
+                item_type != Some("string") || items.iter().all(Value::is_string)
+            }
+            _ => true,
+        };
+        if !acceptable {
+            return Err(format!(
+                "field '{name}' must be a string (or a list of strings)"
+            ));
+        }
+    }
+    Ok(())
 }

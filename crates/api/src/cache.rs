@@ -29,6 +29,40 @@ pub enum Invalidation {
     Organization(Uuid),
 }
 
+impl Invalidation {
+    /// The compact form sent to other replicas.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Key(digest) => format!("key:{digest}"),
+            Self::Session(digest) => format!("session:{digest}"),
+            Self::User(id) => format!("user:{id}"),
+            Self::Role {
+                user_id,
+                organization_id,
+            } => format!("role:{user_id}:{organization_id}"),
+            Self::Organization(id) => format!("organization:{id}"),
+        }
+    }
+
+    pub fn decode(message: &str) -> Option<Self> {
+        let (kind, rest) = message.split_once(':')?;
+        Some(match kind {
+            "key" => Self::Key(rest.to_owned()),
+            "session" => Self::Session(rest.to_owned()),
+            "user" => Self::User(rest.parse().ok()?),
+            "role" => {
+                let (user, org) = rest.split_once(':')?;
+                Self::Role {
+                    user_id: user.parse().ok()?,
+                    organization_id: org.parse().ok()?,
+                }
+            }
+            "organization" => Self::Organization(rest.parse().ok()?),
+            _ => return None,
+        })
+    }
+}
+
 pub struct Caches {
     pub(crate) keys: Cache<String, Arc<ApiKey>>,
     pub(crate) sessions: Cache<String, Arc<Session>>,
@@ -72,10 +106,45 @@ impl Caches {
             }
         }
     }
+
+    /// After a lost notification connection: anything may have changed.
+    pub fn clear(&self) {
+        self.keys.invalidate_all();
+        self.sessions.invalidate_all();
+        self.users.invalidate_all();
+        self.roles.invalidate_all();
+    }
 }
 
 impl Default for Caches {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalidations_round_trip_through_their_wire_form() {
+        let id = Uuid::now_v7();
+        for invalidation in [
+            Invalidation::Key("ab12".into()),
+            Invalidation::Session("cd34".into()),
+            Invalidation::User(id),
+            Invalidation::Role {
+                user_id: id,
+                organization_id: Uuid::now_v7(),
+            },
+            Invalidation::Organization(id),
+        ] {
+            assert_eq!(
+                Invalidation::decode(&invalidation.encode()),
+                Some(invalidation)
+            );
+        }
+        assert_eq!(Invalidation::decode("user:not-a-uuid"), None);
+        assert_eq!(Invalidation::decode("nonsense"), None);
     }
 }

@@ -11,7 +11,7 @@ use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use portcullis_domain::session::{COOKIE_NAME, SESSION_LIFETIME, expiry_after};
 use portcullis_domain::{
-    Access, ApiKeySecret, Denial, OwnerAction, Permission, Principal, Session, SessionToken,
+    Access, ApiKeySecret, Denial, Error, OwnerAction, Permission, Principal, Session, SessionToken,
     Unauthenticated, User,
 };
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,18 @@ pub struct Caller {
 
 impl AppState {
     pub async fn authenticate(&self, req: &Request) -> ApiResult<Caller> {
+        let resolved = self.resolve(req).await;
+        match &resolved {
+            Err(Error::Unauthenticated(reason)) => {
+                self.metrics.decision("unauthenticated", reason.as_str())
+            }
+            Err(Error::Forbidden(denial)) => self.metrics.decision("forbidden", denial.kind()),
+            _ => {}
+        }
+        Ok(resolved?)
+    }
+
+    async fn resolve(&self, req: &Request) -> Result<Caller, Error> {
         let headers = req.headers();
         if let Some(value) = headers.get("x-api-key") {
             let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
@@ -71,7 +83,7 @@ impl AppState {
         Err(Unauthenticated::Missing.into())
     }
 
-    async fn authenticate_key(&self, raw: &str) -> ApiResult<Caller> {
+    async fn authenticate_key(&self, raw: &str) -> Result<Caller, Error> {
         let secret = ApiKeySecret::parse(raw, &self.config.key_prefix)
             .map_err(|_| Unauthenticated::Malformed)?;
         let key = self
@@ -96,7 +108,7 @@ impl AppState {
         })
     }
 
-    async fn authenticate_access_token(&self, token: &str) -> ApiResult<Caller> {
+    async fn authenticate_access_token(&self, token: &str) -> Result<Caller, Error> {
         let principal = self
             .tokens
             .verify(token, self.clock.now())
@@ -112,7 +124,7 @@ impl AppState {
         })
     }
 
-    async fn authenticate_session(&self, req: &Request, raw: &str) -> ApiResult<Caller> {
+    async fn authenticate_session(&self, req: &Request, raw: &str) -> Result<Caller, Error> {
         let token = SessionToken::parse(raw).ok_or(Unauthenticated::Malformed)?;
         let digest = token.digest();
         let mut session = self
@@ -157,7 +169,7 @@ impl AppState {
     }
 
     /// A user that exists and is not disabled; anything else is a 401.
-    async fn live_user(&self, id: Uuid) -> ApiResult<Arc<User>> {
+    async fn live_user(&self, id: Uuid) -> Result<Arc<User>, Error> {
         let user = self
             .cached_user(id)
             .await?
@@ -214,14 +226,15 @@ impl AppState {
                 self.store
                     .organization(organization_id)
                     .await?
-                    .ok_or(portcullis_domain::Error::NotFound("organization"))?;
+                    .ok_or(Error::NotFound("organization"))?;
                 None
             }
             Principal::AccessToken { .. } => None,
         };
-        Ok(caller
+        caller
             .principal
-            .access(&self.policy, organization_id, role)?)
+            .access(&self.policy, organization_id, role)
+            .map_err(|denial| self.denied(denial))
     }
 
     /// `access`, then the one permission the operation needs.
@@ -232,7 +245,10 @@ impl AppState {
         permission: Permission,
     ) -> ApiResult<Access> {
         let access = self.access(caller, organization_id).await?;
-        access.require(permission)?;
+        access
+            .require(permission)
+            .map_err(|denial| self.denied(denial))?;
+        self.metrics.decision("allowed", "");
         Ok(access)
     }
 
@@ -243,8 +259,15 @@ impl AppState {
         action: OwnerAction,
     ) -> ApiResult<Access> {
         let access = self.access(caller, organization_id).await?;
-        access.require_owner(&self.policy, action)?;
+        access
+            .require_owner(&self.policy, action)
+            .map_err(|denial| self.denied(denial))?;
         Ok(access)
+    }
+
+    fn denied(&self, denial: Denial) -> ApiError {
+        self.metrics.decision("forbidden", denial.kind());
+        denial.into()
     }
 }
 

@@ -6,6 +6,7 @@
 // `ApiError` carries the full contract body; it is built once per failed request, off the hot path.
 #![allow(clippy::result_large_err)]
 
+mod background;
 mod body;
 pub mod cache;
 pub mod config;
@@ -15,10 +16,12 @@ mod envelope;
 pub mod error;
 mod guard;
 pub mod key_usage;
+pub mod metrics;
 pub mod passwords;
 pub mod state;
 pub mod tokens;
 
+pub use background::Background;
 pub use cache::Invalidation;
 pub use config::{Config, RootToken, SignupPolicy};
 pub use credentials::Caller;
@@ -56,8 +59,15 @@ pub fn router(state: AppState) -> impl Endpoint {
         .nest("/", service)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at("/metrics", poem::get(serve_metrics))
         .with(Envelope)
         .data(state)
+}
+
+/// Prometheus text format: requests, auth decisions, cache hits, argon2 queue, pool use.
+#[poem::handler]
+fn serve_metrics(state: poem::web::Data<&AppState>) -> String {
+    state.metrics.render(&state)
 }
 
 /// Connects to the database, migrates it, and builds the state with the built-in policy.

@@ -3,6 +3,7 @@
 use crate::cache::{Caches, Invalidation};
 use crate::config::Config;
 use crate::key_usage::KeyUses;
+use crate::metrics::Metrics;
 use crate::passwords::Passwords;
 use crate::tokens::AccessTokens;
 use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
@@ -23,6 +24,7 @@ pub struct Inner {
     pub tokens: AccessTokens,
     pub caches: Caches,
     pub key_uses: KeyUses,
+    pub metrics: Metrics,
 }
 
 impl Deref for AppState {
@@ -52,12 +54,17 @@ impl AppState {
             tokens,
             caches: Caches::new(),
             key_uses: KeyUses::default(),
+            metrics: Metrics::new(),
         })))
     }
 
-    /// Drops stale cached records after a write.
-    pub fn invalidate(&self, invalidation: Invalidation) {
+    /// Drops stale cached records after a write, here and (on PostgreSQL) on every replica.
+    pub async fn invalidate(&self, invalidation: Invalidation) {
         self.caches.apply(&invalidation);
+        if let Err(e) = self.store.publish(&invalidation.encode()).await {
+            // Other replicas fall back on the cache TTL.
+            tracing::warn!(error = %e, "could not notify other replicas");
+        }
     }
 
     pub async fn flush_key_uses(&self) -> Result<usize, Error> {
@@ -65,8 +72,10 @@ impl AppState {
     }
 
     pub(crate) async fn cached_key(&self, digest: &str) -> Result<Option<Arc<ApiKey>>, Error> {
-        if let Some(key) = self.caches.keys.get(digest) {
-            return Ok(Some(key));
+        let cached = self.caches.keys.get(digest);
+        self.metrics.cache_lookup("api_key", cached.is_some());
+        if cached.is_some() {
+            return Ok(cached);
         }
         let key = self.store.api_key_by_digest(digest).await?.map(Arc::new);
         if let Some(key) = &key {
@@ -76,8 +85,10 @@ impl AppState {
     }
 
     pub(crate) async fn cached_session(&self, digest: &str) -> Result<Option<Arc<Session>>, Error> {
-        if let Some(session) = self.caches.sessions.get(digest) {
-            return Ok(Some(session));
+        let cached = self.caches.sessions.get(digest);
+        self.metrics.cache_lookup("session", cached.is_some());
+        if cached.is_some() {
+            return Ok(cached);
         }
         let session = self.store.session_by_digest(digest).await?.map(Arc::new);
         if let Some(session) = &session {
@@ -89,8 +100,10 @@ impl AppState {
     }
 
     pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<Arc<User>>, Error> {
-        if let Some(user) = self.caches.users.get(&id) {
-            return Ok(Some(user));
+        let cached = self.caches.users.get(&id);
+        self.metrics.cache_lookup("user", cached.is_some());
+        if cached.is_some() {
+            return Ok(cached);
         }
         let user = self.store.user(id).await?.map(Arc::new);
         if let Some(user) = &user {
@@ -105,7 +118,9 @@ impl AppState {
         user_id: Uuid,
         organization_id: Uuid,
     ) -> Result<Option<Role>, Error> {
-        if let Some(role) = self.caches.roles.get(&(user_id, organization_id)) {
+        let cached = self.caches.roles.get(&(user_id, organization_id));
+        self.metrics.cache_lookup("role", cached.is_some());
+        if let Some(role) = cached {
             return Ok(role);
         }
         let role = self.store.role(user_id, organization_id).await?;

@@ -224,6 +224,19 @@ pub enum Denial {
 }
 
 impl Denial {
+    /// A stable label for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotMember => "not_member",
+            Self::OtherOrganization => "other_organization",
+            Self::Missing { .. } => "missing_permission",
+            Self::OwnerOnly(_) => "owner_only",
+            Self::PersonOnly(_) => "person_only",
+            Self::SessionOnly => "session_only",
+            Self::Refused(_) => "refused",
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Self::NotMember => "not a member of this organization".to_owned(),

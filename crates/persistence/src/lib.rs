@@ -11,10 +11,13 @@ mod audit;
 mod entity;
 mod errors;
 mod members;
+mod notifications;
 mod organizations;
 mod sessions;
 mod signing_keys;
 mod users;
+
+pub use notifications::{Notice, Subscription};
 
 use chrono::{DateTime, Utc};
 use migration::{Migrator, MigratorTrait};

@@ -13,8 +13,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often pending `last_used_at` values are written.
-const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -73,26 +71,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let flusher = tokio::spawn(flush_key_uses_forever(self.state.clone()));
-        let app = portcullis_api::router(self.state.clone());
+        let background = self
+            .state
+            .start_background()
+            .await
+            .map_err(std::io::Error::other)?;
         let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(DRAIN_TIMEOUT))
+            .run_with_graceful_shutdown(
+                portcullis_api::router(self.state.clone()),
+                shutdown,
+                Some(DRAIN_TIMEOUT),
+            )
             .await;
-        flusher.abort();
-        if let Err(e) = self.state.flush_key_uses().await {
-            tracing::error!(error = %e, "could not write last_used_at on shutdown");
-        }
+        background.stop().await;
         served
-    }
-}
-
-async fn flush_key_uses_forever(state: AppState) {
-    let mut tick = tokio::time::interval(KEY_USE_FLUSH_EVERY);
-    loop {
-        tick.tick().await;
-        if let Err(e) = state.flush_key_uses().await {
-            tracing::warn!(error = %e, "could not write last_used_at; will retry");
-        }
     }
 }
 

@@ -127,10 +127,10 @@ impl AdminApi {
             .update_user(user_id.0, disabled, platform_admin)
             .await?
             .ok_or(Error::NotFound("user"))?;
-        state.invalidate(Invalidation::User(user.id));
+        state.invalidate(Invalidation::User(user.id)).await;
         if disabled == Some(true) {
             for digest in state.store.delete_sessions_of_user(user.id, None).await? {
-                state.invalidate(Invalidation::Session(digest));
+                state.invalidate(Invalidation::Session(digest)).await;
             }
         }
         Ok(Json((&user).into()))

@@ -1,4 +1,4 @@
-use super::{NoContent, Tag, audit};
+use super::{NoContent, Nullable, Tag, audit};
 use crate::body::JsonBody;
 use crate::cache::Invalidation;
 use crate::credentials::Caller;
@@ -46,7 +46,7 @@ pub struct CreatedApiKeyBody {
     pub organization_id: Uuid,
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Nullable<DateTime<Utc>>,
 }
 
 #[derive(Debug, Object)]
@@ -60,9 +60,9 @@ pub struct ApiKeyBody {
     pub organization_id: Uuid,
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Nullable<DateTime<Utc>>,
     /// Written in batches: may lag by a few seconds.
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_at: Nullable<DateTime<Utc>>,
 }
 
 impl From<ApiKey> for ApiKeyBody {
@@ -75,8 +75,8 @@ impl From<ApiKey> for ApiKeyBody {
             organization_id: k.organization_id,
             user_id: k.user_id,
             created_at: k.created_at,
-            expires_at: k.expires_at,
-            last_used_at: k.last_used_at,
+            expires_at: k.expires_at.into(),
+            last_used_at: k.last_used_at.into(),
         }
     }
 }
@@ -97,7 +97,7 @@ fn created(key: ApiKey, secret: &ApiKeySecret) -> CreatedApiKey {
         organization_id: key.organization_id,
         user_id: key.user_id,
         created_at: key.created_at,
-        expires_at: key.expires_at,
+        expires_at: key.expires_at.into(),
     }))
 }
 
@@ -222,7 +222,7 @@ impl ApiKeysApi {
             .delete_api_key(org_id.0, key.id)
             .await?
             .ok_or(Error::NotFound("API key"))?;
-        state.invalidate(Invalidation::Key(digest));
+        state.invalidate(Invalidation::Key(digest)).await;
         audit::record(
             &state,
             &caller,
@@ -277,7 +277,7 @@ impl ApiKeysApi {
             .rotate_api_key(old.id, old_until, &new, &secret.digest())
             .await?
             .ok_or(Error::NotFound("API key"))?;
-        state.invalidate(Invalidation::Key(old_digest));
+        state.invalidate(Invalidation::Key(old_digest)).await;
         audit::record(
             &state,
             &caller,

@@ -1,4 +1,4 @@
-use super::{Tag, client_ip, page};
+use super::{Nullable, Tag, client_ip, page};
 use crate::credentials::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -16,13 +16,13 @@ pub struct AuditApi;
 pub struct AuditEventBody {
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    pub actor_user_id: Option<Uuid>,
-    pub actor_api_key_id: Option<Uuid>,
+    pub actor_user_id: Nullable<Uuid>,
+    pub actor_api_key_id: Nullable<Uuid>,
     /// e.g. `api_key.created`, `member.role_changed`, `organization.updated`.
     pub action: String,
     /// What was acted on, as `kind:id`.
     pub target: String,
-    pub ip: Option<String>,
+    pub ip: Nullable<String>,
 }
 
 impl From<AuditEvent> for AuditEventBody {
@@ -30,11 +30,11 @@ impl From<AuditEvent> for AuditEventBody {
         Self {
             id: e.id,
             at: e.at,
-            actor_user_id: e.actor_user_id,
-            actor_api_key_id: e.actor_api_key_id,
+            actor_user_id: e.actor_user_id.into(),
+            actor_api_key_id: e.actor_api_key_id.into(),
             action: e.action,
             target: e.target,
-            ip: e.ip,
+            ip: e.ip.into(),
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::{NoContent, Tag, UserBody, client_ip};
+use super::{NoContent, Nullable, Tag, UserBody, client_ip};
 use crate::body::JsonBody;
 use crate::cache::Invalidation;
 use crate::config::SignupPolicy;
@@ -82,8 +82,8 @@ pub struct SessionListItem {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
+    pub user_agent: Nullable<String>,
+    pub ip: Nullable<String>,
     /// The session making this request.
     pub current: bool,
 }
@@ -264,8 +264,8 @@ impl AuthApi {
                     created_at: s.created_at,
                     updated_at: s.updated_at,
                     expires_at: s.expires_at,
-                    user_agent: s.user_agent,
-                    ip: s.ip,
+                    user_agent: s.user_agent.into(),
+                    ip: s.ip.into(),
                 })
                 .collect(),
         ))
@@ -316,7 +316,7 @@ impl AuthApi {
             .delete_sessions_of_user(user.id, Some(caller.session.id))
             .await?
         {
-            state.invalidate(Invalidation::Session(digest));
+            state.invalidate(Invalidation::Session(digest)).await;
         }
         Ok(NoContent::NoContent)
     }
@@ -368,6 +368,6 @@ async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> ApiRe
         .delete_session(user_id, session_id)
         .await?
         .ok_or(Error::NotFound("session"))?;
-    state.invalidate(Invalidation::Session(digest));
+    state.invalidate(Invalidation::Session(digest)).await;
     Ok(())
 }

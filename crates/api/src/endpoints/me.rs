@@ -1,4 +1,4 @@
-use super::{Tag, UserBody};
+use super::{Nullable, Tag, UserBody};
 use crate::credentials::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -19,12 +19,12 @@ pub struct MembershipBody {
 #[derive(Debug, Object)]
 pub struct MeBody {
     /// Null for the root token.
-    pub user: Option<UserBody>,
+    pub user: Nullable<UserBody>,
     /// `session`, `api_key`, `access_token` or `root_token`.
     pub auth_method: String,
     /// The organization a key or access token is bound to.
-    pub organization_id: Option<Uuid>,
-    pub api_key_id: Option<Uuid>,
+    pub organization_id: Nullable<Uuid>,
+    pub api_key_id: Nullable<Uuid>,
     /// Effective permissions there, spelled out (empty for a session: see `memberships`).
     pub scopes: Vec<String>,
     pub memberships: Vec<MembershipBody>,
@@ -34,10 +34,10 @@ pub struct MeBody {
 pub struct AuthorizeBody {
     pub allowed: bool,
     /// Null for the root token.
-    pub user_id: Option<Uuid>,
+    pub user_id: Nullable<Uuid>,
     pub organization_id: Uuid,
     /// Null for the root token.
-    pub role: Option<String>,
+    pub role: Nullable<String>,
     /// Effective permissions in the organization.
     pub scopes: Vec<String>,
     pub auth_method: String,
@@ -78,10 +78,10 @@ impl MeApi {
             (_, None) => unreachable!("keys and tokens are bound to an organization"),
         };
         Ok(Json(MeBody {
-            user: caller.user.as_deref().map(UserBody::from),
+            user: caller.user.as_deref().map(UserBody::from).into(),
             auth_method: caller.principal.auth_method().into(),
-            organization_id,
-            api_key_id: caller.principal.api_key_id(),
+            organization_id: organization_id.into(),
+            api_key_id: caller.principal.api_key_id().into(),
             scopes: scopes.names(),
             memberships: memberships
                 .into_iter()
@@ -126,9 +126,9 @@ impl MeApi {
         );
         let body = AuthorizeBody {
             allowed: true,
-            user_id,
+            user_id: user_id.into(),
             organization_id,
-            role,
+            role: role.into(),
             scopes,
             auth_method: caller.principal.auth_method().into(),
         };

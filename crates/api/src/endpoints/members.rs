@@ -1,4 +1,4 @@
-use super::{NoContent, Tag, audit};
+use super::{NoContent, Nullable, Tag, audit};
 use crate::body::JsonBody;
 use crate::cache::Invalidation;
 use crate::credentials::Caller;
@@ -18,7 +18,7 @@ pub struct MembersApi;
 pub struct MemberBody {
     pub user_id: Uuid,
     pub email: String,
-    pub name: Option<String>,
+    pub name: Nullable<String>,
     /// `owner`, `admin`, `developer` or `viewer`.
     pub role: String,
     pub joined_at: DateTime<Utc>,
@@ -29,7 +29,7 @@ impl From<Member> for MemberBody {
         Self {
             user_id: m.user_id,
             email: m.email,
-            name: m.name,
+            name: m.name.into(),
             role: m.role.as_str().into(),
             joined_at: m.joined_at,
         }
@@ -104,10 +104,12 @@ impl MembersApi {
             .store
             .add_member(org, user.id, role, state.clock.now())
             .await?;
-        state.invalidate(Invalidation::Role {
-            user_id: user.id,
-            organization_id: org,
-        });
+        state
+            .invalidate(Invalidation::Role {
+                user_id: user.id,
+                organization_id: org,
+            })
+            .await;
         audit::record(
             &state,
             &caller,
@@ -153,10 +155,12 @@ impl MembersApi {
             .change_role(org, user, role)
             .await?
             .ok_or(Error::NotFound("member"))?;
-        state.invalidate(Invalidation::Role {
-            user_id: user,
-            organization_id: org,
-        });
+        state
+            .invalidate(Invalidation::Role {
+                user_id: user,
+                organization_id: org,
+            })
+            .await;
         audit::record(
             &state,
             &caller,
@@ -202,10 +206,12 @@ impl MembersApi {
         if !state.store.remove_member(org, user).await? {
             return Err(Error::NotFound("member").into());
         }
-        state.invalidate(Invalidation::Role {
-            user_id: user,
-            organization_id: org,
-        });
+        state
+            .invalidate(Invalidation::Role {
+                user_id: user,
+                organization_id: org,
+            })
+            .await;
         audit::record(
             &state,
             &caller,

@@ -11,8 +11,13 @@ pub mod organizations;
 
 use chrono::{DateTime, Utc};
 use poem::web::RemoteAddr;
-use poem_openapi::{Object, Tags};
+use poem_openapi::{
+    Object, Tags,
+    registry::{MetaSchema, MetaSchemaRef, Registry},
+    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+};
 use portcullis_domain::{Error, User};
+use std::borrow::Cow;
 use uuid::Uuid;
 
 #[derive(poem_openapi::ApiResponse)]
@@ -67,7 +72,7 @@ pub enum Tag {
 pub struct UserBody {
     pub id: Uuid,
     pub email: String,
-    pub name: Option<String>,
+    pub name: Nullable<String>,
     pub created_at: DateTime<Utc>,
     pub platform_admin: bool,
     pub disabled: bool,
@@ -78,11 +83,94 @@ impl From<&User> for UserBody {
         Self {
             id: user.id,
             email: user.email.clone(),
-            name: user.name.clone(),
+            name: user.name.clone().into(),
             created_at: user.created_at,
             platform_admin: user.platform_admin,
             disabled: user.disabled,
         }
+    }
+}
+
+/// A response field that is always present and `null` where it does not apply (`"user": null`,
+/// `"expires_at": null`). poem-openapi documents a bare `Option<T>` as an optional property that
+/// is never null, which is not what the bodies carry; this documents it as required and nullable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nullable<T>(pub Option<T>);
+
+impl<T> From<Option<T>> for Nullable<T> {
+    fn from(value: Option<T>) -> Self {
+        Self(value)
+    }
+}
+
+impl<T: Type> Type for Nullable<T> {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = T::RawValueType;
+
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        format!("nullable_{}", T::name()).into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        match T::schema_ref() {
+            MetaSchemaRef::Inline(schema) => MetaSchemaRef::Inline(Box::new(MetaSchema {
+                nullable: true,
+                ..*schema
+            })),
+            reference @ MetaSchemaRef::Reference(_) => {
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    all_of: vec![reference],
+                    nullable: true,
+                    ..MetaSchema::ANY
+                }))
+            }
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Nullable<T> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            serde_json::Value::Null => Ok(Self(None)),
+            value => T::parse_from_json(Some(value))
+                .map(|v| Self(Some(v)))
+                .map_err(ParseError::propagate),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Nullable<T> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(
+            self.0
+                .as_ref()
+                .and_then(ToJSON::to_json)
+                .unwrap_or(serde_json::Value::Null),
+        )
     }
 }
 

@@ -99,10 +99,12 @@ impl OrganizationsApi {
             .store
             .create_organization(&organization, owner)
             .await?;
-        state.invalidate(Invalidation::Role {
-            user_id: owner,
-            organization_id: organization.id,
-        });
+        state
+            .invalidate(Invalidation::Role {
+                user_id: owner,
+                organization_id: organization.id,
+            })
+            .await;
         audit::record(
             &state,
             &caller,
@@ -226,7 +228,7 @@ impl OrganizationsApi {
         if !state.store.delete_organization(org_id.0).await? {
             return Err(Error::NotFound("organization").into());
         }
-        state.invalidate(Invalidation::Organization(org_id.0));
+        state.invalidate(Invalidation::Organization(org_id.0)).await;
         Ok(NoContent::NoContent)
     }
 }

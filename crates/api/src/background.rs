@@ -1,0 +1,77 @@
+//! Work that runs beside the requests: the batch writer of `last_used_at`, and (on PostgreSQL)
+//! the listener that applies other replicas' cache invalidations.
+
+use crate::cache::Invalidation;
+use crate::state::AppState;
+use portcullis_domain::Error;
+use portcullis_persistence::{Notice, Subscription};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// How often pending `last_used_at` values are written.
+const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
+
+pub struct Background {
+    state: AppState,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl AppState {
+    /// Starts the background work. The invalidation listener is subscribed before this returns,
+    /// so nothing published afterwards is missed.
+    pub async fn start_background(&self) -> Result<Background, Error> {
+        let mut tasks = vec![tokio::spawn(flush_key_uses_forever(self.clone()))];
+        if let Some(subscription) = self.store.subscribe().await? {
+            tasks.push(tokio::spawn(apply_invalidations_forever(
+                self.clone(),
+                subscription,
+            )));
+        }
+        Ok(Background {
+            state: self.clone(),
+            tasks,
+        })
+    }
+}
+
+impl Background {
+    /// Stops the tasks and writes what is still pending.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Err(e) = self.state.flush_key_uses().await {
+            tracing::error!(error = %e, "could not write last_used_at on shutdown");
+        }
+    }
+}
+
+async fn flush_key_uses_forever(state: AppState) {
+    let mut tick = tokio::time::interval(KEY_USE_FLUSH_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.flush_key_uses().await {
+            tracing::warn!(error = %e, "could not write last_used_at; will retry");
+        }
+    }
+}
+
+async fn apply_invalidations_forever(state: AppState, mut subscription: Subscription) {
+    loop {
+        match subscription.next().await {
+            Ok(Notice::Message(message)) => match Invalidation::decode(&message) {
+                Some(invalidation) => state.caches.apply(&invalidation),
+                None => tracing::warn!(%message, "ignoring an unknown invalidation"),
+            },
+            Ok(Notice::Reconnected) => {
+                tracing::warn!("invalidation listener reconnected; clearing caches");
+                state.caches.clear();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "invalidation listener failed; clearing caches and retrying");
+                state.caches.clear();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

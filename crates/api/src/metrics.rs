@@ -1,0 +1,116 @@
+//! Prometheus metrics, served as text on `/metrics`.
+
+use crate::state::AppState;
+use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    decisions: IntCounterVec,
+    cache: IntCounterVec,
+    argon2_queue: IntGauge,
+    pool_open: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry =
+            Registry::new_custom(Some("portcullis".into()), None).expect("a valid prefix");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
+            g
+        };
+        Self {
+            requests: counter(
+                "http_requests_total",
+                "HTTP requests by operation and status.",
+                &["operation", "status"],
+            ),
+            decisions: counter(
+                "auth_decisions_total",
+                "Authentication and authorization outcomes: allowed, unauthenticated (by reason), forbidden.",
+                &["outcome", "reason"],
+            ),
+            cache: counter(
+                "cache_lookups_total",
+                "Verify-path cache lookups.",
+                &["cache", "result"],
+            ),
+            argon2_queue: gauge(
+                "argon2_queue_depth",
+                "Password hashing jobs queued or running.",
+            ),
+            pool_open: gauge("db_pool_connections", "Open database connections."),
+            pool_idle: gauge("db_pool_idle_connections", "Idle database connections."),
+            registry,
+        }
+    }
+
+    pub(crate) fn request(&self, operation: &str, status: u16) {
+        self.requests
+            .with_label_values(&[operation, status_label(status)])
+            .inc();
+    }
+
+    pub(crate) fn decision(&self, outcome: &str, reason: &str) {
+        self.decisions.with_label_values(&[outcome, reason]).inc();
+    }
+
+    pub(crate) fn cache_lookup(&self, cache: &str, hit: bool) {
+        self.cache
+            .with_label_values(&[cache, if hit { "hit" } else { "miss" }])
+            .inc();
+    }
+
+    /// The text exposition, with gauges read now.
+    pub fn render(&self, state: &AppState) -> String {
+        self.argon2_queue.set(state.passwords.queue_depth() as i64);
+        let (open, idle) = state.store.pool_usage();
+        self.pool_open.set(i64::from(open));
+        self.pool_idle.set(idle as i64);
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding");
+        String::from_utf8(out).expect("prometheus text is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Static labels, so a scan of odd statuses cannot allocate new strings per request.
+fn status_label(status: u16) -> &'static str {
+    match status {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        422 => "422",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        s if s < 300 => "2xx",
+        s if s < 500 => "4xx",
+        _ => "5xx",
+    }
+}

@@ -1,0 +1,16 @@
+//! The HTTP suite: one binary (linking is slow), one module per area of the contract.
+
+mod admin;
+mod health;
+mod members;
+mod organizations;
+mod sessions;
+mod signup;
+// key, authorize, audit and token suites:
+mod api_keys;
+mod audit;
+mod authorize;
+mod credentials;
+mod me;
+mod replicas;
+mod tokens;

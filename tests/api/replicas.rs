@@ -1,0 +1,187 @@
+//! Two servers on one PostgreSQL database: no sticky routing, and a revocation or demotion on
+//! one is honoured by the other within a second (LISTEN/NOTIFY, not the cache TTL).
+//! SQLite is single-node, so these run on PostgreSQL only.
+
+use portcullis_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Polls `authorize` on `app` with `key` until it answers `want`; returns how long that took.
+async fn wait_for_status(app: &TestApp, key: &str, permission: &str, want: StatusCode) -> Duration {
+    let start = Instant::now();
+    loop {
+        let status = app
+            .http
+            .get(app.url(&format!("/api/v1/authorize?permission={permission}")))
+            .header("X-API-Key", key)
+            .send()
+            .await
+            .expect("authorize")
+            .status();
+        if status == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still {status} after 1 s, expected {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn authorize(app: &TestApp, key: &str, permission: &str) -> StatusCode {
+    app.http
+        .get(app.url(&format!("/api/v1/authorize?permission={permission}")))
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .expect("authorize")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn a_key_revoked_on_one_replica_is_refused_by_the_other_within_a_second() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+    let key = first.api_key(&owner, &org, &["read"]).await;
+    let secret = key["key"].as_str().unwrap();
+    // Both replicas verify it, so both have it cached.
+    assert_eq!(authorize(&first, secret, "read").await, StatusCode::OK);
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+
+    let resp = owner
+        .client
+        .delete(first.url(&format!(
+            "/api/v1/organizations/{org}/api-keys/{}",
+            key["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    wait_for_status(&second, secret, "read", StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn demoting_a_keys_user_on_one_replica_lowers_the_key_on_the_other_within_a_second() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let developer = first.person().await;
+    let org = first.organization(&owner).await;
+    first
+        .add_member(&owner, &org, &developer, "developer")
+        .await;
+    let key = first.api_key(&developer, &org, &["deploy", "read"]).await;
+    let secret = key["key"].as_str().unwrap();
+    assert_eq!(authorize(&second, secret, "deploy").await, StatusCode::OK);
+
+    let resp = owner
+        .client
+        .patch(first.url(&format!(
+            "/api/v1/organizations/{org}/members/{}",
+            developer.id
+        )))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    wait_for_status(&second, secret, "deploy", StatusCode::FORBIDDEN).await;
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn sessions_and_keys_work_on_either_replica_without_sticky_routing() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+
+    // The session cookie from the first replica's login is honoured by the second.
+    let me = owner
+        .client
+        .get(second.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    let me = expect_json(me, 200).await;
+    assert_eq!(me["user"]["id"], owner.id.as_str());
+
+    // A key created on the second replica works on the first, and the reverse.
+    let created_on_second = owner
+        .client
+        .post(second.url(&format!("/api/v1/organizations/{org}/api-keys")))
+        .header("Origin", &second.address)
+        .json(&json!({"name": "second", "scopes": ["read"]}))
+        .send()
+        .await
+        .unwrap();
+    let created_on_second = expect_json(created_on_second, 201).await;
+    assert_eq!(
+        authorize(&first, created_on_second["key"].as_str().unwrap(), "read").await,
+        StatusCode::OK
+    );
+    let created_on_first = first.api_key(&owner, &org, &["read"]).await;
+    assert_eq!(
+        authorize(&second, created_on_first["key"].as_str().unwrap(), "read").await,
+        StatusCode::OK
+    );
+
+    // A session ended on the second replica is refused by the first within a second.
+    let login = first
+        .http
+        .post(first.url("/api/v1/auth/login"))
+        .json(&json!({"email": owner.email, "password": owner.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me_on_first = || {
+        first
+            .http
+            .get(first.url("/api/v1/me"))
+            .header("Cookie", &cookie)
+            .send()
+    };
+    assert_eq!(me_on_first().await.unwrap().status(), StatusCode::OK);
+    let logout = second
+        .http
+        .post(second.url("/api/v1/auth/logout"))
+        .header("Cookie", &cookie)
+        .header("Origin", &second.address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let start = Instant::now();
+    while me_on_first().await.unwrap().status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the first replica still honours the ended session"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
