@@ -12,5 +12,6 @@ mod audit;
 mod authorize;
 mod credentials;
 mod me;
+mod rate_limit;
 mod replicas;
 mod tokens;

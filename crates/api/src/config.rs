@@ -41,6 +41,8 @@ pub struct Config {
     pub root_token: Option<RootToken>,
     /// `iss` of access tokens.
     pub issuer: String,
+    /// Login and signup attempts allowed per client address per minute; 0 disables the limit.
+    pub password_attempts_per_minute: u32,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             key_prefix: KeyPrefix::default(),
             root_token: None,
             issuer: "portcullis".to_owned(),
+            password_attempts_per_minute: 60,
         }
     }
 }

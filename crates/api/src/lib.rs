@@ -18,6 +18,7 @@ mod guard;
 pub mod key_usage;
 pub mod metrics;
 pub mod passwords;
+mod rate_limit;
 pub mod state;
 pub mod tokens;
 

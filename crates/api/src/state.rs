@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::key_usage::KeyUses;
 use crate::metrics::Metrics;
 use crate::passwords::Passwords;
+use crate::rate_limit::PasswordAttempts;
 use crate::tokens::AccessTokens;
 use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
 use portcullis_persistence::Store;
@@ -25,6 +26,7 @@ pub struct Inner {
     pub caches: Caches,
     pub key_uses: KeyUses,
     pub metrics: Metrics,
+    pub password_attempts: PasswordAttempts,
 }
 
 impl Deref for AppState {
@@ -44,6 +46,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         jwt_key: Option<&str>,
     ) -> Result<Self, Error> {
+        let password_attempts = PasswordAttempts::new(config.password_attempts_per_minute);
         let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
         Ok(Self(Arc::new(Inner {
             store,
@@ -55,6 +58,7 @@ impl AppState {
             caches: Caches::new(),
             key_uses: KeyUses::default(),
             metrics: Metrics::new(),
+            password_attempts,
         })))
     }
 

@@ -110,6 +110,7 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             .clone()
             .filter(|t| !t.is_empty())
             .map(RootToken::new),
+        password_attempts_per_minute: settings.login_rate_limit,
         ..Config::default()
     })
 }

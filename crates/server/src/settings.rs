@@ -49,6 +49,9 @@ pub struct Settings {
     /// The word before `_` in API keys.
     #[arg(long, env = "PORTCULLIS_KEY_PREFIX", default_value = "pcl")]
     pub key_prefix: String,
+    /// Login and signup attempts allowed per client address per minute (0: no limit).
+    #[arg(long, env = "PORTCULLIS_LOGIN_RATE_LIMIT", default_value_t = 60)]
+    pub login_rate_limit: u32,
     /// Log filter (tracing-subscriber's EnvFilter syntax).
     #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
     pub log: String,
@@ -73,6 +76,7 @@ impl Settings {
             cookie_secure: true,
             trusted_origins: Vec::new(),
             key_prefix: "pcl".into(),
+            login_rate_limit: 60,
             log: "info".into(),
             jwt_key: None,
             policy_dir: None,
@@ -94,6 +98,7 @@ impl fmt::Debug for Settings {
             .field("cookie_secure", &self.cookie_secure)
             .field("trusted_origins", &self.trusted_origins)
             .field("key_prefix", &self.key_prefix)
+            .field("login_rate_limit", &self.login_rate_limit)
             .field("log", &self.log)
             .field("jwt_key", &redacted(&self.jwt_key))
             .field("policy_dir", &self.policy_dir)

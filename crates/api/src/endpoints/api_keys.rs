@@ -4,7 +4,7 @@ use crate::cache::Invalidation;
 use crate::credentials::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
@@ -135,6 +135,10 @@ impl ApiKeysApi {
         let now = state.clock.now();
         if expires_at.is_some_and(|at| at <= now) {
             return Err(Error::validation("expires_at must be in the future").into());
+        }
+        // RFC 3339 has four-digit years: a later expiry could not be written back in responses.
+        if expires_at.is_some_and(|at| at.year() > 9999) {
+            return Err(Error::validation("expires_at must be before the year 10000").into());
         }
         access.require_all(scopes.expand())?;
         let secret = ApiKeySecret::generate(&state.config.key_prefix);

@@ -138,8 +138,10 @@ impl AuthApi {
     async fn signup(
         &self,
         state: Data<&AppState>,
+        remote: &RemoteAddr,
         body: JsonBody<SignupRequest>,
     ) -> ApiResult<SignupResponse> {
+        state.password_attempts.check(client_addr(remote))?;
         let first_user = match state.config.signup {
             SignupPolicy::Closed => return Err(Denial::Refused("sign-up is closed").into()),
             SignupPolicy::Open => false,
@@ -188,6 +190,7 @@ impl AuthApi {
         #[oai(name = "User-Agent")] user_agent: Header<Option<String>>,
         body: JsonBody<LoginRequest>,
     ) -> ApiResult<LoginResponse> {
+        state.password_attempts.check(client_addr(remote))?;
         let LoginRequest { email, password } = body.0;
         let found = match Email::parse(&email) {
             Ok(email) => state.store.user_with_password_hash(&email).await?,
@@ -370,4 +373,8 @@ async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> ApiRe
         .ok_or(Error::NotFound("session"))?;
     state.invalidate(Invalidation::Session(digest)).await;
     Ok(())
+}
+
+fn client_addr(remote: &RemoteAddr) -> Option<std::net::IpAddr> {
+    remote.as_socket_addr().map(|addr| addr.ip())
 }
