@@ -273,13 +273,10 @@ async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
     let app = spawn_app(backend).await;
     let anonymous = Client::new(&app.address);
     let err = anonymous
-        .login(
-            None,
-            &LoginRequest {
-                email: "nobody@example.com".into(),
-                password: PASSWORD.into(),
-            },
-        )
+        .login(&LoginRequest {
+            email: "nobody@example.com".into(),
+            password: PASSWORD.into(),
+        })
         .await
         .expect_err("login of an unknown user");
     let Error::ErrorResponse(body) = err else {
@@ -330,13 +327,10 @@ async fn signed_up(app: &TestApp, name: &str) -> Person {
         .expect("POST /auth/signup");
     assert_eq!(signed_up.status(), 201);
     let login = client
-        .login(
-            Some("portcullis-client-test"),
-            &LoginRequest {
-                email: email.to_uppercase(),
-                password: PASSWORD.into(),
-            },
-        )
+        .login(&LoginRequest {
+            email: email.to_uppercase(),
+            password: PASSWORD.into(),
+        })
         .await
         .expect("POST /auth/login");
     assert_eq!(login.user.id, signed_up.user.id);

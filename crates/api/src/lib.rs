@@ -29,12 +29,12 @@ pub use credentials::Caller;
 pub use envelope::Envelope;
 pub use error::{ApiError, ErrorBody};
 pub use guard::{RequirePermission, require};
-pub use portcullis_domain::{Access, Permission};
+pub use portcullis_domain::{Access, Clock, Error, ManualClock, Permission, SystemClock};
 pub use state::AppState;
 
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
-use portcullis_domain::{Clock, Error, Policy};
+use portcullis_domain::Policy;
 use portcullis_persistence::Store;
 use std::sync::Arc;
 

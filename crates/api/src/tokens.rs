@@ -39,7 +39,7 @@ pub struct AccessTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    jwk: serde_json::Value,
+    public_x: String,
 }
 
 impl AccessTokens {
@@ -78,23 +78,25 @@ impl AccessTokens {
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation.set_issuer(&[issuer]);
-        let jwk = serde_json::json!({
-            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
-            "kid": kid, "x": URL_SAFE_NO_PAD.encode(public),
-        });
+        let public_x = URL_SAFE_NO_PAD.encode(public);
         Ok(Self {
             kid,
             issuer: issuer.to_owned(),
             encoding: EncodingKey::from_ed_der(der.as_bytes()),
             decoding: DecodingKey::from_ed_der(&public),
             validation,
-            jwk,
+            public_x,
         })
     }
 
-    /// The JWKS document (RFC 7517).
-    pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": [self.jwk] })
+    /// The `kid` that access tokens carry.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The Ed25519 public key, base64url without padding (a JWK's `x`).
+    pub fn public_key(&self) -> &str {
+        &self.public_x
     }
 
     pub fn issue(

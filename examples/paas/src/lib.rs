@@ -19,9 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How often Portcullis's pending `last_used_at` values are written.
-const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
-
 /// What the PaaS needs to start: read from the environment by `main`, built by hand in tests.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -170,33 +167,22 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` resolves. Portcullis batches `last_used_at` writes of API
-    /// keys; the host flushes them now and then and once more on the way out.
+    /// Serves until `shutdown` resolves. Portcullis's background work (the batched
+    /// `last_used_at` writes of API keys, and on PostgreSQL the listener for other replicas'
+    /// cache invalidations) runs beside the server and is flushed on the way out.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let auth = self.auth.clone();
-        let flusher = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(KEY_USE_FLUSH_EVERY);
-            loop {
-                tick.tick().await;
-                if let Err(e) = auth.flush_key_uses().await {
-                    tracing::warn!(error = %e, "could not write last_used_at; will retry");
-                }
-            }
-        });
+        let background = self
+            .auth
+            .start_background()
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                app(self.auth.clone()),
-                shutdown,
-                Some(Duration::from_secs(30)),
-            )
+            .run_with_graceful_shutdown(app(self.auth), shutdown, Some(Duration::from_secs(30)))
             .await;
-        flusher.abort();
-        if let Err(e) = self.auth.flush_key_uses().await {
-            tracing::error!(error = %e, "could not write last_used_at on shutdown");
-        }
+        background.stop().await;
         served
     }
 }

@@ -7,8 +7,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::tokens::LIFETIME;
 use chrono::{DateTime, Utc};
+use poem::Request;
 use poem::web::{Data, RemoteAddr};
-use poem_openapi::param::{Header, Path};
+use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
@@ -187,7 +188,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         remote: &RemoteAddr,
-        #[oai(name = "User-Agent")] user_agent: Header<Option<String>>,
+        request: &Request,
         body: JsonBody<LoginRequest>,
     ) -> ApiResult<LoginResponse> {
         state.password_attempts.check(client_addr(remote))?;
@@ -210,7 +211,9 @@ impl AuthApi {
             created_at: now,
             updated_at: now,
             expires_at: expiry_after(now),
-            user_agent: user_agent.0.map(|ua| ua.chars().take(512).collect()),
+            user_agent: request
+                .header("user-agent")
+                .map(|ua| ua.chars().take(512).collect()),
             ip: client_ip(remote),
         };
         state

@@ -12,6 +12,30 @@ pub struct Status {
     pub status: String,
 }
 
+/// A JSON Web Key Set (RFC 7517).
+#[derive(Debug, Object)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// An Ed25519 public key (RFC 8037).
+#[derive(Debug, Object)]
+pub struct Jwk {
+    /// `OKP`
+    pub kty: String,
+    /// `Ed25519`
+    pub crv: String,
+    /// `EdDSA`
+    pub alg: String,
+    /// `sig`
+    #[oai(rename = "use")]
+    pub use_: String,
+    /// Matches the `kid` header of access tokens.
+    pub kid: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+}
+
 #[OpenApi(tag = "Tag::Health")]
 impl HealthApi {
     /// Liveness: the process answers.
@@ -37,7 +61,15 @@ impl HealthApi {
 
     /// The public keys that verify access tokens (RFC 7517).
     #[oai(path = "/.well-known/jwks.json", method = "get", operation_id = "jwks")]
-    async fn jwks(&self, state: Data<&AppState>) -> Json<serde_json::Value> {
-        Json(state.tokens.jwks())
+    async fn jwks(&self, state: Data<&AppState>) -> Json<Jwks> {
+        let key = Jwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            alg: "EdDSA".into(),
+            use_: "sig".into(),
+            kid: state.tokens.kid().to_owned(),
+            x: state.tokens.public_key().to_owned(),
+        };
+        Json(Jwks { keys: vec![key] })
     }
 }
