@@ -234,3 +234,17 @@ async fn a_signed_up_user_can_log_in(backend: Backend) {
         assert_eq!(body["user"]["id"], user["id"], "login as {email}");
     }
 }
+
+backend_tests!(a_name_with_a_nul_byte_is_a_validation_failure_not_a_server_error);
+
+async fn a_name_with_a_nul_byte_is_a_validation_failure_not_a_server_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&serde_json::json!({"email": "nul@example.com", "password": "correct horse battery", "name": "N\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 422, "validation_failed").await;
+}

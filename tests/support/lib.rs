@@ -267,8 +267,9 @@ fn init_logs() {
 }
 
 /// One test's database, removed when the test ends.
-struct TestDatabase {
-    url: String,
+pub struct TestDatabase {
+    /// The URL to give Portcullis.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -278,7 +279,8 @@ enum Cleanup {
 }
 
 impl TestDatabase {
-    async fn create(backend: Backend) -> Self {
+    /// A fresh SQLite file, or a fresh PostgreSQL database on `PORTCULLIS_TEST_POSTGRES_URL`.
+    pub async fn create(backend: Backend) -> Self {
         let name = format!("pcl_{}", uuid::Uuid::new_v4().simple());
         match backend {
             Backend::Sqlite => {

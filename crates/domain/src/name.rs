@@ -7,6 +7,12 @@ pub struct Name(String);
 impl Name {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let name = raw.trim();
+        // Control characters have no place in a display name, and PostgreSQL refuses NUL outright.
+        if name.chars().any(char::is_control) {
+            return Err(Error::validation(
+                "name must not contain control characters",
+            ));
+        }
         match name.chars().count() {
             1..=100 => Ok(Self(name.to_owned())),
             _ => Err(Error::validation(
@@ -34,5 +40,7 @@ mod tests {
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse(&"é".repeat(100)).is_ok());
         assert!(Name::parse(&"x".repeat(101)).is_err());
+        assert!(Name::parse("Acme\0").is_err());
+        assert!(Name::parse("Ac\nme").is_err());
     }
 }

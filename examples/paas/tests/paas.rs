@@ -4,33 +4,11 @@
 use paas::{Application, Settings};
 use portcullis_api::{Config, RootToken, SignupPolicy};
 use portcullis_domain::SystemClock;
+use portcullis_tests::{Backend, TestDatabase, assert_error, backend_tests, expect_json};
 use reqwest::header::{HeaderMap, HeaderValue, ORIGIN, WWW_AUTHENTICATE};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
-
-/// For each name, `mod name { sqlite(), postgres() }`; the PostgreSQL one is ignored unless
-/// `PORTCULLIS_TEST_POSTGRES_URL` was set at build time (see `build.rs`).
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(super::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(postgres_tests), ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL")]
-                async fn postgres() {
-                    super::$name(super::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 backend_tests!(
     each_route_lets_through_only_keys_holding_its_permission,
@@ -208,12 +186,6 @@ async fn sessions_and_access_tokens_pass_the_guard_too(backend: Backend) {
 
 // ---- the PaaS under test ----
 
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 struct Paas {
     address: String,
     root_token: String,
@@ -385,115 +357,5 @@ impl Paas {
             .send()
             .await
             .expect("POST /deploy")
-    }
-}
-
-async fn expect_json(resp: reqwest::Response, status: u16) -> Value {
-    let (actual, url) = (resp.status(), resp.url().clone());
-    let text = resp.text().await.expect("response body");
-    assert_eq!(
-        actual.as_u16(),
-        status,
-        "{url}: unexpected status, body: {text}"
-    );
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: body is not JSON ({e}): {text}"))
-}
-
-/// Portcullis's error body: `{status, error, message, code}`.
-async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> Value {
-    let body = expect_json(resp, status).await;
-    assert_eq!(body["status"], json!(status), "{body}");
-    assert_eq!(body["code"], json!(code), "{body}");
-    assert!(body["message"].is_string(), "{body}");
-    body
-}
-
-/// One test's database, removed when the test ends (as in the `portcullis-tests` harness).
-struct TestDatabase {
-    url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDatabase {
-    async fn create(backend: Backend) -> Self {
-        let name = format!("paas_{}", uuid::Uuid::new_v4().simple());
-        match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("{name}.db"));
-                Self {
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
-                    cleanup: Cleanup::File(path),
-                }
-            }
-            Backend::Postgres => {
-                let admin_url = std::env::var("PORTCULLIS_TEST_POSTGRES_URL")
-                    .expect("PORTCULLIS_TEST_POSTGRES_URL must be set for PostgreSQL tests");
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .expect("connect to PostgreSQL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("CREATE DATABASE");
-                admin.close().await.ok();
-                // postgres://user@host:port/db?query → the same with db = name.
-                let (base, query) = admin_url
-                    .split_once('?')
-                    .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-                let authority_end = base
-                    .find("://")
-                    .map(|i| i + 3)
-                    .and_then(|start| base[start..].find('/').map(|i| start + i))
-                    .unwrap_or(base.len());
-                let mut url = format!("{}/{name}", &base[..authority_end]);
-                if let Some(query) = query {
-                    url = format!("{url}?{query}");
-                }
-                Self {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            Cleanup::Postgres { admin_url, name } => {
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                // Drop runs inside the test's runtime, which cannot be blocked on: use a fresh one.
-                let dropped = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("runtime for DROP DATABASE");
-                    runtime.block_on(async {
-                        if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                            let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
-                                .await;
-                            admin.close().await.ok();
-                        }
-                    });
-                });
-                let _ = dropped.join();
-            }
-        }
     }
 }

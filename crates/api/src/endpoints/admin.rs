@@ -1,3 +1,4 @@
+use super::auth::create_account;
 use super::organizations::OrganizationBody;
 use super::{Tag, UserBody, page};
 use crate::body::JsonBody;
@@ -8,8 +9,7 @@ use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{Denial, Email, Error, Name, Password, Principal};
-use portcullis_persistence::NewUser;
+use portcullis_domain::{Denial, Error, Principal};
 use uuid::Uuid;
 
 pub struct AdminApi;
@@ -82,25 +82,7 @@ impl AdminApi {
             name,
             password,
         } = body.0;
-        let email = Email::parse(&email)?;
-        let password = Password::parse(&password, &email)?;
-        let name = name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()?
-            .map(Name::into_inner);
-        let password_hash = state.passwords.hash(password.expose()).await?;
-        let user = state
-            .store
-            .create_user(NewUser {
-                id: portcullis_domain::new_id(),
-                email,
-                name,
-                password_hash,
-                platform_admin: false,
-                created_at: state.clock.now(),
-            })
-            .await?;
+        let user = create_account(&state, &email, &password, name.as_deref(), false).await?;
         Ok(CreatedUser::Created(Json((&user).into())))
     }
 

@@ -13,7 +13,7 @@ use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
-    Denial, Email, Error, Name, Password, Principal, Session, SessionToken, Unauthenticated,
+    Denial, Email, Error, Name, Password, Principal, Session, SessionToken, Unauthenticated, User,
 };
 use portcullis_persistence::NewUser;
 use uuid::Uuid;
@@ -158,25 +158,7 @@ impl AuthApi {
             password,
             name,
         } = body.0;
-        let email = Email::parse(&email)?;
-        let password = Password::parse(&password, &email)?;
-        let name = name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()?
-            .map(Name::into_inner);
-        let password_hash = state.passwords.hash(password.expose()).await?;
-        let user = state
-            .store
-            .create_user(NewUser {
-                id: portcullis_domain::new_id(),
-                email,
-                name,
-                password_hash,
-                platform_admin: first_user,
-                created_at: state.clock.now(),
-            })
-            .await?;
+        let user = create_account(&state, &email, &password, name.as_deref(), first_user).await?;
         Ok(SignupResponse::Created(Json(UserEnvelope {
             user: (&user).into(),
         })))
@@ -380,4 +362,27 @@ async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> ApiRe
 
 fn client_addr(remote: &RemoteAddr) -> Option<std::net::IpAddr> {
     remote.as_socket_addr().map(|addr| addr.ip())
+}
+
+/// Validates and creates an account (signup, or a platform admin creating a user).
+pub(crate) async fn create_account(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    platform_admin: bool,
+) -> ApiResult<User> {
+    let email = Email::parse(email)?;
+    let password = Password::parse(password, &email)?;
+    let name = name.map(Name::parse).transpose()?.map(Name::into_inner);
+    let password_hash = state.passwords.hash(password.expose()).await?;
+    let new_user = NewUser {
+        id: portcullis_domain::new_id(),
+        email,
+        name,
+        password_hash,
+        platform_admin,
+        created_at: state.clock.now(),
+    };
+    Ok(state.store.create_user(new_user).await?)
 }
