@@ -65,6 +65,9 @@ impl Invalidation {
 
 pub struct Caches {
     pub(crate) keys: Cache<String, Arc<ApiKey>>,
+    /// Digests of well-formed keys that matched nothing, kept apart (and small) so a flood of
+    /// random keys cannot evict real ones; spares the database a client retrying a revoked key.
+    pub(crate) unknown_keys: Cache<String, ()>,
     pub(crate) sessions: Cache<String, Arc<Session>>,
     pub(crate) users: Cache<Uuid, Arc<User>>,
     pub(crate) roles: Cache<(Uuid, Uuid), Option<Role>>,
@@ -83,6 +86,10 @@ impl Caches {
                 .build()
         }
         Self {
+            unknown_keys: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TTL)
+                .build(),
             keys: cache(),
             sessions: cache(),
             users: cache(),
@@ -110,6 +117,7 @@ impl Caches {
     /// After a lost notification connection: anything may have changed.
     pub fn clear(&self) {
         self.keys.invalidate_all();
+        self.unknown_keys.invalidate_all();
         self.sessions.invalidate_all();
         self.users.invalidate_all();
         self.roles.invalidate_all();

@@ -17,11 +17,13 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new() -> Self {
+        // One core stays free for everything else (key checks above all) during a login flood.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hashers = cores.saturating_sub(1).max(1);
         let dummy_hash =
             hash_blocking("portcullis dummy password").expect("argon2 with default parameters");
         Self {
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(hashers)),
             waiting: Arc::default(),
             dummy_hash: dummy_hash.into(),
         }

@@ -81,9 +81,13 @@ impl AppState {
         if cached.is_some() {
             return Ok(cached);
         }
+        if self.caches.unknown_keys.contains_key(digest) {
+            return Ok(None);
+        }
         let key = self.store.api_key_by_digest(digest).await?.map(Arc::new);
-        if let Some(key) = &key {
-            self.caches.keys.insert(digest.to_owned(), key.clone());
+        match &key {
+            Some(key) => self.caches.keys.insert(digest.to_owned(), key.clone()),
+            None => self.caches.unknown_keys.insert(digest.to_owned(), ()),
         }
         Ok(key)
     }

@@ -40,6 +40,8 @@ pub struct AccessTokens {
     decoding: DecodingKey,
     validation: Validation,
     public_x: String,
+    /// Verified tokens: an Ed25519 check costs more than the rest of a request.
+    verified: moka::sync::Cache<String, (Principal, i64)>,
 }
 
 impl AccessTokens {
@@ -86,6 +88,10 @@ impl AccessTokens {
             decoding: DecodingKey::from_ed_der(&public),
             validation,
             public_x,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(LIFETIME.to_std().expect("a positive lifetime"))
+                .build(),
         })
     }
 
@@ -125,6 +131,9 @@ impl AccessTokens {
 
     /// The principal a token stands for, or `None` when it is forged, expired or not ours.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<Principal> {
+        if let Some((principal, exp)) = self.verified.get(token) {
+            return (now.timestamp() < exp).then_some(principal);
+        }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
@@ -138,13 +147,17 @@ impl AccessTokens {
             .transpose()
             .ok()?;
         let permissions = Permissions::parse_scopes(&claims.scopes).unwrap_or(Permissions::EMPTY);
-        Some(Principal::AccessToken {
+        let principal = Principal::AccessToken {
             user_id: claims.sub,
             organization_id: claims.org,
             role,
             permissions,
             person: claims.via == "session",
-        })
+        };
+        // Only tokens whose signature checked out are kept, so forgeries cannot crowd the cache.
+        self.verified
+            .insert(token.to_owned(), (principal.clone(), claims.exp));
+        Some(principal)
     }
 }
 

@@ -19,6 +19,7 @@ pub struct CreateUser {
     pub email: String,
     pub name: Option<String>,
     /// 8 to 128 characters, not the email.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
 }
 
@@ -59,6 +60,7 @@ impl AdminApi {
         state: Data<&AppState>,
         caller: Caller,
         /// 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// A user id: only users created strictly before it.
         before: Query<Option<Uuid>>,
@@ -129,6 +131,7 @@ impl AdminApi {
         state: Data<&AppState>,
         caller: Caller,
         /// 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// An organization id: only organizations created strictly before it.
         before: Query<Option<Uuid>>,

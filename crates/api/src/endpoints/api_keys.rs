@@ -23,6 +23,7 @@ const MAX_GRACE_SECONDS: i64 = 604_800;
 pub struct CreateApiKey {
     pub name: String,
     /// Non-empty subset of `admin`, `write`, `deploy`, `read`, within the creator's own permissions.
+    #[oai(validator(min_items = 1))]
     pub scopes: Vec<String>,
     /// In the future; omitted: the key does not expire.
     pub expires_at: Option<DateTime<Utc>>,
@@ -31,6 +32,7 @@ pub struct CreateApiKey {
 #[derive(Debug, Object)]
 pub struct RotateApiKey {
     /// How long the old key keeps working: 0 (default) to 604800 seconds, never past its own expiry.
+    #[oai(validator(minimum(value = "0"), maximum(value = "604800")))]
     pub grace_period_seconds: Option<i64>,
 }
 

@@ -53,6 +53,7 @@ impl AuditApi {
         caller: Caller,
         org_id: Path<Uuid>,
         /// 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// An event id: only events strictly older than it.
         before: Query<Option<Uuid>>,

@@ -24,6 +24,7 @@ pub struct AuthApi;
 pub struct SignupRequest {
     pub email: String,
     /// 8 to 128 characters, not the email.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
     pub name: Option<String>,
 }
@@ -93,6 +94,7 @@ pub struct SessionListItem {
 pub struct PasswordChange {
     pub current_password: String,
     /// 8 to 128 characters, not the email.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 

@@ -22,6 +22,7 @@ pub struct CreateOrganization {
     /// 1 to 100 characters.
     pub name: String,
     /// `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`, unique.
+    #[oai(validator(pattern = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub slug: String,
     /// Root token only: the existing user who becomes the owner. Ignored for sessions.
     pub owner_email: Option<String>,
