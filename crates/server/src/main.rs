@@ -31,7 +31,9 @@ enum Command {
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
     match runtime {
         Ok(runtime) => runtime.block_on(start()),
         Err(e) => {
