@@ -40,7 +40,7 @@ async fn a_person_signs_up_logs_in_and_builds_an_organization(backend: Backend) 
         .client
         .create_organization(&CreateOrganization {
             name: "Acme Corp".into(),
-            slug: "acme".into(),
+            slug: "acme".parse().expect("a valid slug"),
             owner_email: None,
         })
         .await
@@ -55,7 +55,7 @@ async fn a_person_signs_up_logs_in_and_builds_an_organization(backend: Backend) 
     let member = anonymous
         .signup(&SignupRequest {
             email: "grace@example.com".into(),
-            password: PASSWORD.into(),
+            password: PASSWORD.parse().expect("a valid password"),
             name: None,
         })
         .await
@@ -320,7 +320,7 @@ async fn signed_up(app: &TestApp, name: &str) -> Person {
     let signed_up = client
         .signup(&SignupRequest {
             email: email.clone(),
-            password: PASSWORD.into(),
+            password: PASSWORD.parse().expect("a valid password"),
             name: Some(name.into()),
         })
         .await
@@ -352,7 +352,7 @@ async fn organization(owner: &Person) -> uuid::Uuid {
         .client
         .create_organization(&CreateOrganization {
             name: "Acme Corp".into(),
-            slug: "acme".into(),
+            slug: "acme".parse().expect("a valid slug"),
             owner_email: None,
         })
         .await
