@@ -75,20 +75,6 @@ impl ApiError {
             message,
         ))
     }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
 }
 
 impl From<Unauthenticated> for ApiError {
@@ -111,9 +97,8 @@ impl From<Error> for ApiError {
             Error::BadRequest(message) => Self::bad_request(message),
             Error::Unauthenticated(reason) => reason.into(),
             Error::Forbidden(denial) => {
-                let missing = error_missing(&denial);
                 let mut json = body(StatusCode::FORBIDDEN, "forbidden", denial.message());
-                json.0.missing_permissions = missing;
+                json.0.missing_permissions = denial.missing().map(|missing| missing.names());
                 Self::Forbidden(json)
             }
             Error::NotFound(what) => Self::NotFound(body(
@@ -152,13 +137,6 @@ impl From<Error> for ApiError {
 impl From<portcullis_domain::Denial> for ApiError {
     fn from(denial: portcullis_domain::Denial) -> Self {
         Error::Forbidden(denial).into()
-    }
-}
-
-fn error_missing(denial: &portcullis_domain::Denial) -> Option<Vec<String>> {
-    match denial {
-        portcullis_domain::Denial::Missing { missing, .. } => Some(missing.names()),
-        _ => None,
     }
 }
 

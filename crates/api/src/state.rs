@@ -7,8 +7,12 @@ use crate::metrics::Metrics;
 use crate::passwords::Passwords;
 use crate::rate_limit::PasswordAttempts;
 use crate::tokens::AccessTokens;
+use moka::sync::Cache;
 use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
 use portcullis_persistence::Store;
+use std::borrow::Borrow;
+use std::future::Future;
+use std::hash::Hash;
 use std::ops::Deref;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -76,48 +80,54 @@ impl AppState {
     }
 
     pub(crate) async fn cached_key(&self, digest: &str) -> Result<Option<Arc<ApiKey>>, Error> {
-        let cached = self.caches.keys.get(digest);
-        self.metrics.cache_lookup("api_key", cached.is_some());
-        if cached.is_some() {
-            return Ok(cached);
-        }
-        if self.caches.unknown_keys.contains_key(digest) {
-            return Ok(None);
-        }
-        let key = self.store.api_key_by_digest(digest).await?.map(Arc::new);
-        match &key {
-            Some(key) => self.caches.keys.insert(digest.to_owned(), key.clone()),
-            None => self.caches.unknown_keys.insert(digest.to_owned(), ()),
-        }
-        Ok(key)
+        let load = async {
+            if self.caches.unknown_keys.contains_key(digest) {
+                return Ok(None);
+            }
+            let key = self.store.api_key_by_digest(digest).await?;
+            if key.is_none() {
+                self.caches.unknown_keys.insert(digest.to_owned(), ());
+            }
+            Ok(key)
+        };
+        self.read_through(&self.caches.keys, "api_key", digest, load)
+            .await
     }
 
     pub(crate) async fn cached_session(&self, digest: &str) -> Result<Option<Arc<Session>>, Error> {
-        let cached = self.caches.sessions.get(digest);
-        self.metrics.cache_lookup("session", cached.is_some());
-        if cached.is_some() {
-            return Ok(cached);
-        }
-        let session = self.store.session_by_digest(digest).await?.map(Arc::new);
-        if let Some(session) = &session {
-            self.caches
-                .sessions
-                .insert(digest.to_owned(), session.clone());
-        }
-        Ok(session)
+        let load = self.store.session_by_digest(digest);
+        self.read_through(&self.caches.sessions, "session", digest, load)
+            .await
     }
 
     pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<Arc<User>>, Error> {
-        let cached = self.caches.users.get(&id);
-        self.metrics.cache_lookup("user", cached.is_some());
+        self.read_through(&self.caches.users, "user", &id, self.store.user(id))
+            .await
+    }
+
+    /// `cache`'s entry for `key`, else what `load` finds, kept only if it exists.
+    async fn read_through<K, Q, V>(
+        &self,
+        cache: &Cache<K, Arc<V>>,
+        name: &str,
+        key: &Q,
+        load: impl Future<Output = Result<Option<V>, Error>>,
+    ) -> Result<Option<Arc<V>>, Error>
+    where
+        K: Borrow<Q> + Hash + Eq + Send + Sync + 'static,
+        Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+        V: Send + Sync + 'static,
+    {
+        let cached = cache.get(key);
+        self.metrics.cache_lookup(name, cached.is_some());
         if cached.is_some() {
             return Ok(cached);
         }
-        let user = self.store.user(id).await?.map(Arc::new);
-        if let Some(user) = &user {
-            self.caches.users.insert(id, user.clone());
+        let found = load.await?.map(Arc::new);
+        if let Some(value) = &found {
+            cache.insert(key.to_owned(), value.clone());
         }
-        Ok(user)
+        Ok(found)
     }
 
     /// The user's current role in the organization (cached, including "not a member").

@@ -199,10 +199,6 @@ impl Access {
             Err(Denial::OwnerOnly(action))
         }
     }
-
-    pub fn is_root(&self) -> bool {
-        self.limit == Limit::None
-    }
 }
 
 /// Why an authenticated caller may not do something: always a 403.
@@ -224,6 +220,14 @@ pub enum Denial {
 }
 
 impl Denial {
+    /// The permissions a missing-permission denial names.
+    pub fn missing(&self) -> Option<Permissions> {
+        match self {
+            Self::Missing { missing, .. } => Some(*missing),
+            _ => None,
+        }
+    }
+
     /// A stable label for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

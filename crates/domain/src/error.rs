@@ -1,4 +1,4 @@
-use crate::{Denial, Permissions};
+use crate::Denial;
 use thiserror::Error;
 
 /// Why a request could not be tied to a live identity. Kept apart so metrics and logs can tell
@@ -58,14 +58,6 @@ impl Error {
 
     pub fn internal(message: impl std::fmt::Display) -> Self {
         Self::Internal(message.to_string())
-    }
-
-    /// The permissions a 403 says are missing (empty for other errors and other denials).
-    pub fn missing_permissions(&self) -> Permissions {
-        match self {
-            Self::Forbidden(Denial::Missing { missing, .. }) => *missing,
-            _ => Permissions::EMPTY,
-        }
     }
 }
 

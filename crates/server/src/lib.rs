@@ -62,10 +62,6 @@ impl Application {
         self.port
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// Serves until `shutdown` resolves, then drains requests in flight and flushes pending writes.
     pub async fn run_until_stopped(
         self,

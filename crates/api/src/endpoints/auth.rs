@@ -1,4 +1,4 @@
-use super::{NoContent, Nullable, Tag, UserBody, client_ip};
+use super::{NoContent, Nullable, Tag, UserBody, client_addr, client_ip};
 use crate::body::JsonBody;
 use crate::cache::Invalidation;
 use crate::config::SignupPolicy;
@@ -360,10 +360,6 @@ async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> ApiRe
         .ok_or(Error::NotFound("session"))?;
     state.invalidate(Invalidation::Session(digest)).await;
     Ok(())
-}
-
-fn client_addr(remote: &RemoteAddr) -> Option<std::net::IpAddr> {
-    remote.as_socket_addr().map(|addr| addr.ip())
 }
 
 /// Validates and creates an account (signup, or a platform admin creating a user).

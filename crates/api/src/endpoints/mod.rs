@@ -176,7 +176,12 @@ impl<T: ToJSON> ToJSON for Nullable<T> {
 
 /// The client's IP, for sessions and audit events.
 pub(crate) fn client_ip(remote: &RemoteAddr) -> Option<String> {
-    remote.as_socket_addr().map(|addr| addr.ip().to_string())
+    client_addr(remote).map(|ip| ip.to_string())
+}
+
+/// The client's address, for per-client rate limits.
+pub(crate) fn client_addr(remote: &RemoteAddr) -> Option<std::net::IpAddr> {
+    remote.as_socket_addr().map(|addr| addr.ip())
 }
 
 /// `limit` (default 50, 1 to 200) for paged lists.
