@@ -11,6 +11,7 @@ mod api_keys;
 mod audit;
 mod authorize;
 mod credentials;
+mod key_management;
 mod me;
 mod rate_limit;
 mod replicas;
