@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tables;
+mod m20261203_000001_key_replaced_by;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_tables::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_tables::Migration),
+            Box::new(m20261203_000001_key_replaced_by::Migration),
+        ]
     }
 }

@@ -23,7 +23,7 @@ backend_tests!(
     rotation_with_grace_keeps_the_old_key_working_until_the_grace_ends,
     grace_never_extends_the_old_key_beyond_its_own_expiry,
     a_grace_period_outside_zero_to_seven_days_is_refused,
-    an_admin_rotating_someone_elses_key_gives_the_new_key_to_that_user,
+    an_admin_cannot_rotate_someone_elses_key_but_may_revoke_it,
     an_expired_key_is_refused,
     last_used_at_is_recorded_within_seconds_of_a_use,
     a_key_of_a_deleted_organization_is_refused,
@@ -174,6 +174,7 @@ const CREATED_FIELDS: &[&str] = &[
     "user_id",
     "created_at",
     "expires_at",
+    "replaced_by_id",
 ];
 const LISTED_FIELDS: &[&str] = &[
     "id",
@@ -185,6 +186,7 @@ const LISTED_FIELDS: &[&str] = &[
     "created_at",
     "expires_at",
     "last_used_at",
+    "replaced_by_id",
 ];
 
 async fn creating_a_key_returns_exactly_the_contract_fields_and_a_well_formed_key(
@@ -745,7 +747,9 @@ async fn a_grace_period_outside_zero_to_seven_days_is_refused(backend: Backend) 
     assert_key_refused(&app, old["key"].as_str().unwrap()).await;
 }
 
-async fn an_admin_rotating_someone_elses_key_gives_the_new_key_to_that_user(backend: Backend) {
+/// v1 let an admin rotate a member's key and handed the admin a key carrying that member's
+/// role; v2 leaves rotation to the key's own user.
+async fn an_admin_cannot_rotate_someone_elses_key_but_may_revoke_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.person().await;
     let admin = app.person().await;
@@ -754,29 +758,24 @@ async fn an_admin_rotating_someone_elses_key_gives_the_new_key_to_that_user(back
     app.add_member(&owner, &org, &admin, "admin").await;
     app.add_member(&owner, &org, &developer, "developer").await;
     let theirs = app.api_key(&developer, &org, &["read", "deploy"]).await;
+    let id = theirs["id"].as_str().unwrap();
 
-    let resp = rotate(
-        &admin,
-        &app,
-        &org,
-        theirs["id"].as_str().unwrap(),
-        json!({}),
-    )
-    .await;
-    let new = expect_json(resp, 201).await;
-    assert_eq!(new["user_id"], json!(developer.id));
-    assert_eq!(string_set(&new["scopes"]), names(&["read", "deploy"]));
+    let resp = rotate(&admin, &app, &org, id, json!({})).await;
+    let body = assert_error(resp, 403, "forbidden").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("own user"),
+        "{body}"
+    );
+    assert_eq!(key_status(&app, theirs["key"].as_str().unwrap()).await, 200);
 
-    let resp = app
-        .http
-        .get(app.url("/api/v1/me"))
-        .header("X-API-Key", new["key"].as_str().unwrap())
+    let resp = admin
+        .client
+        .delete(app.url(&format!("{}/{id}", keys_url(&org))))
         .send()
         .await
         .unwrap();
-    let me = expect_json(resp, 200).await;
-    assert_eq!(me["user"]["id"], json!(developer.id));
-    assert_eq!(string_set(&me["scopes"]), names(&["read", "deploy"]));
+    assert_eq!(resp.status(), 204);
+    assert_key_refused(&app, theirs["key"].as_str().unwrap()).await;
 }
 
 async fn an_expired_key_is_refused(backend: Backend) {

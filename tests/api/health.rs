@@ -14,6 +14,7 @@ backend_tests!(
     a_missing_required_field_is_a_validation_failure,
     a_field_of_the_wrong_type_is_a_validation_failure,
     a_path_id_that_is_not_a_uuid_is_a_bad_request,
+    a_body_that_is_not_declared_json_is_an_unsupported_media_type,
     every_401_carries_www_authenticate,
 );
 
@@ -191,8 +192,16 @@ async fn a_field_of_the_wrong_type_is_a_validation_failure(backend: Backend) {
     );
 }
 
+/// The message names the parameter as the spec does (`org_id`), never an internal name.
 async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(backend: Backend) {
     let app = spawn_app(backend).await;
+    let names = |body: &serde_json::Value, name: &str| {
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("`{name}`")) && !message.contains("`param"),
+            "{body}"
+        );
+    };
     let resp = app
         .http
         .get(app.url("/api/v1/organizations/not-a-uuid"))
@@ -200,7 +209,7 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(resp, 400, "bad_request").await;
+    names(&assert_error(resp, 400, "bad_request").await, "org_id");
     let resp = app
         .http
         .patch(app.url("/api/v1/admin/users/12345"))
@@ -209,7 +218,7 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(resp, 400, "bad_request").await;
+    names(&assert_error(resp, 400, "bad_request").await, "user_id");
 
     let person = app.person().await;
     let resp = person
@@ -218,7 +227,7 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(resp, 400, "bad_request").await;
+    names(&assert_error(resp, 400, "bad_request").await, "session_id");
     let org = app.organization(&person).await;
     let resp = person
         .client
@@ -227,7 +236,53 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(resp, 400, "bad_request").await;
+    names(&assert_error(resp, 400, "bad_request").await, "user_id");
+    let resp = person
+        .client
+        .get(app.url(&format!("/api/v1/organizations/{org}/api-keys/nope")))
+        .send()
+        .await
+        .unwrap();
+    names(&assert_error(resp, 400, "bad_request").await, "key_id");
+}
+
+/// A form post, a text body or a body without a type is refused before anything is read as
+/// JSON; JSON with a charset is fine.
+async fn a_body_that_is_not_declared_json_is_an_unsupported_media_type(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = r#"{"email": "ada@example.com", "password": "correct horse battery"}"#;
+    for content_type in [
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("application/jsonx"),
+        None,
+    ] {
+        let mut request = app.http.post(app.url("/api/v1/auth/signup")).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(CONTENT_TYPE, content_type);
+        }
+        let resp = request.send().await.unwrap();
+        assert_error(resp, 415, "unsupported_media_type").await;
+    }
+    let resp = app
+        .http
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(&app.root_token)
+        .send()
+        .await
+        .unwrap();
+    let users = expect_json(resp, 200).await;
+    assert_eq!(users, json!([]), "no refused signup created a user");
+
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/signup"))
+        .header(CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    expect_json(resp, 201).await;
 }
 
 async fn every_401_carries_www_authenticate(backend: Backend) {

@@ -8,8 +8,8 @@ mod portcullis {
 }
 
 use portcullis::types::{
-    AddMember, CreateApiKey, CreateOrganization, ErrorBody, LoginRequest, RotateApiKey,
-    SignupRequest, TokenRequest,
+    AddMember, AuthMethod, CreateApiKey, CreateOrganization, ErrorBody, LoginRequest, Permission,
+    Role, RotateApiKey, SignupRequest, TokenRequest,
 };
 use portcullis::{Client, Error, ResponseValue};
 use portcullis_tests::{Backend, TestApp, backend_tests, spawn_app};
@@ -68,40 +68,37 @@ async fn a_person_signs_up_logs_in_and_builds_an_organization(backend: Backend) 
             &org.id,
             &AddMember {
                 email: "Grace@Example.com".into(),
-                role: "developer".into(),
+                role: Role::Developer,
             },
         )
         .await
         .expect("POST /members");
     assert_eq!(added.status(), 201);
     assert_eq!(added.user_id, member.id);
-    assert_eq!(added.role, "developer");
+    assert_eq!(added.role, Role::Developer);
 
     let members = owner
         .client
         .list_members(&org.id)
         .await
         .expect("GET /members");
-    let mut roles: Vec<_> = members
-        .iter()
-        .map(|m| (m.email.as_str(), m.role.as_str()))
-        .collect();
+    let mut roles: Vec<_> = members.iter().map(|m| (m.email.as_str(), m.role)).collect();
     roles.sort();
     assert_eq!(
         roles,
         [
-            ("ada@example.com", "owner"),
-            ("grace@example.com", "developer")
+            ("ada@example.com", Role::Owner),
+            ("grace@example.com", Role::Developer)
         ]
     );
 
     let me = owner.client.me().await.expect("GET /me");
-    assert_eq!(me.auth_method, "session");
+    assert_eq!(me.auth_method, AuthMethod::Session);
     assert_eq!(me.organization_id, None);
     assert!(me.scopes.is_empty());
     assert_eq!(me.memberships.len(), 1);
     assert_eq!(me.memberships[0].organization_id, org.id);
-    assert_eq!(me.memberships[0].role, "owner");
+    assert_eq!(me.memberships[0].role, Role::Owner);
 
     let orgs = owner
         .client
@@ -122,7 +119,7 @@ async fn api_keys_are_created_listed_rotated_and_revoked(backend: Backend) {
             &org,
             &CreateApiKey {
                 name: "ci".into(),
-                scopes: vec!["read".into(), "deploy".into()],
+                scopes: vec![Permission::Read, Permission::Deploy],
                 expires_at: None,
             },
         )
@@ -156,7 +153,7 @@ async fn api_keys_are_created_listed_rotated_and_revoked(backend: Backend) {
     let old = key_client(&app, &created.key);
     assert_eq!(
         old.me().await.expect("the new key works").auth_method,
-        "api_key"
+        AuthMethod::ApiKey
     );
 
     // A rotation without a grace period retires the old secret at once.
@@ -202,7 +199,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
             &org,
             &CreateApiKey {
                 name: "deployer".into(),
-                scopes: vec!["deploy".into()],
+                scopes: vec![Permission::Deploy],
                 expires_at: None,
             },
         )
@@ -213,16 +210,16 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
 
     // The organization defaults to the key's own.
     let allowed = with_key
-        .authorize(None, "deploy")
+        .authorize(None, Permission::Deploy)
         .await
         .expect("GET /authorize?permission=deploy");
     assert_eq!(allowed.status(), 200);
     assert!(allowed.allowed);
     assert_eq!(allowed.organization_id, org);
     assert_eq!(allowed.user_id, Some(owner.id));
-    assert_eq!(allowed.role.as_deref(), Some("owner"));
-    assert_eq!(allowed.scopes, ["deploy"]);
-    assert_eq!(allowed.auth_method, "api_key");
+    assert_eq!(allowed.role, Some(Role::Owner));
+    assert_eq!(allowed.scopes, [Permission::Deploy]);
+    assert_eq!(allowed.auth_method, AuthMethod::ApiKey);
     let header = |name: &str| {
         allowed.headers()[name]
             .to_str()
@@ -234,7 +231,8 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
     assert_eq!(header("x-portcullis-role"), "owner");
     assert_eq!(header("x-portcullis-scopes"), "deploy");
 
-    let Err(Error::ErrorResponse(denied)) = with_key.authorize(Some(&org), "write").await else {
+    let Err(Error::ErrorResponse(denied)) = with_key.authorize(Some(&org), Permission::Write).await
+    else {
         panic!("a deploy-only key was allowed to write");
     };
     assert_eq!(denied.status(), 403);
@@ -258,15 +256,15 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
         .me()
         .await
         .expect("GET /me with the access token");
-    assert_eq!(me.auth_method, "access_token");
+    assert_eq!(me.auth_method, AuthMethod::AccessToken);
     assert_eq!(me.organization_id, Some(org));
-    assert_eq!(me.scopes, ["deploy"]);
+    assert_eq!(me.scopes, [Permission::Deploy]);
     assert_eq!(me.user.as_ref().map(|u| u.id), Some(owner.id));
     let allowed = with_token
-        .authorize(None, "deploy")
+        .authorize(None, Permission::Deploy)
         .await
         .expect("GET /authorize with the access token");
-    assert_eq!(allowed.auth_method, "access_token");
+    assert_eq!(allowed.auth_method, AuthMethod::AccessToken);
 }
 
 async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
@@ -295,12 +293,12 @@ async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
     let garbage = key_client(&app, "pcl_not-a-real-key");
     assert_eq!(failure(garbage.me().await), (401, "unauthenticated".into()));
     assert_eq!(
-        failure(garbage.authorize(None, "read").await),
+        failure(garbage.authorize(None, Permission::Read).await),
         (401, "unauthenticated".into())
     );
     let root = client_with(&app, AUTHORIZATION, &format!("Bearer {}", app.root_token));
     assert_eq!(
-        failure(root.authorize(None, "read").await),
+        failure(root.authorize(None, Permission::Read).await),
         (422, "validation_failed".into()),
         "the root token must name an organization"
     );

@@ -302,7 +302,7 @@ impl TestDatabase {
                     .await
                     .expect("CREATE DATABASE");
                 admin.close().await.ok();
-                let url = with_database_name(&admin_url, &name);
+                let url = portcullis_persistence::with_database_name(&admin_url, &name);
                 Self {
                     url,
                     cleanup: Cleanup::Postgres { admin_url, name },
@@ -345,22 +345,4 @@ impl Drop for TestDatabase {
             }
         }
     }
-}
-
-/// `postgres://user@host:port/db?query` with `db` replaced by `name`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{}", &base[..authority_end], name);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }

@@ -1,5 +1,6 @@
 //! `JsonBody<T>`: a JSON request body that tells malformed JSON (400) from well-formed JSON
-//! that does not fit the schema (422), and accepts a missing `Content-Type`.
+//! that does not fit the schema (422). A body without `Content-Type: application/json` is 415;
+//! that also keeps cross-site "simple" form posts out.
 
 use crate::error::ApiError;
 use poem::{Request, RequestBody, Result};
@@ -40,12 +41,11 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
         body: &mut RequestBody,
         _: ExtractParamOptions<()>,
     ) -> Result<Self> {
-        if let Some(content_type) = request.content_type()
-            && !content_type.starts_with("application/json")
-        {
-            return Err(ApiError::bad_request(format!(
-                "expected an application/json body, got '{content_type}'"
-            ))
+        let json = request.content_type().map(is_json);
+        if json == Some(false) {
+            return Err(ApiError::unsupported_media_type(
+                "the request body must be JSON, sent with Content-Type: application/json",
+            )
             .into());
         }
         let bytes = body
@@ -55,6 +55,12 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
             .map_err(|_| {
                 ApiError::bad_request("the request body is unreadable or larger than 64 KiB")
             })?;
+        if json.is_none() && !bytes.is_empty() {
+            return Err(ApiError::unsupported_media_type(
+                "a request body needs Content-Type: application/json",
+            )
+            .into());
+        }
         let value = if bytes.is_empty() {
             serde_json::Value::Null
         } else {
@@ -70,6 +76,12 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
             ApiError::from(portcullis_domain::Error::validation(e.into_message())).into()
         })
     }
+}
+
+/// `application/json`, with or without parameters such as a charset.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
 }
 
 fn schema<T: Type>() -> MetaSchemaRef {

@@ -1,14 +1,6 @@
-use portcullis_domain::KeyPrefix;
+use portcullis_domain::{KeyPrefix, SignupPolicy};
 use std::fmt;
 use subtle::ConstantTimeEq;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignupPolicy {
-    /// Only while no user exists; that user becomes platform admin.
-    FirstUser,
-    Open,
-    Closed,
-}
 
 /// The root token (`PORTCULLIS_API_TOKEN`): compared in constant time, never printed.
 #[derive(Clone)]

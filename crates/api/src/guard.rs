@@ -8,8 +8,8 @@
 //! ```
 //! The handler then reads the caller with `Data<&Caller>` and its rights with `Data<&Access>`.
 
-use crate::envelope::Envelope;
 use crate::error::ApiError;
+use crate::finish::FinishResponses;
 use crate::state::AppState;
 use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response};
 use portcullis_domain::Permission;
@@ -44,9 +44,9 @@ impl<E: Endpoint + 'static> Middleware<E> for RequirePermission {
             org_param: self.org_param,
             inner: ep,
         };
-        // Envelope gives refreshed sessions their cookie and errors their body.
+        // FinishResponses gives refreshed sessions their cookie and errors their body.
         guard
-            .with(Envelope)
+            .with(FinishResponses)
             .data(self.state.clone())
             .map_to_response()
             .boxed()

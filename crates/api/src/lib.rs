@@ -6,29 +6,34 @@
 // `ApiError` carries the full contract body; it is built once per failed request, off the hot path.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod background;
 mod body;
 pub mod cache;
 pub mod config;
+mod cookie;
 pub mod credentials;
 pub mod endpoints;
-mod envelope;
 pub mod error;
+mod finish;
 mod guard;
 pub mod key_usage;
 pub mod metrics;
+pub mod operations;
 pub mod passwords;
 mod rate_limit;
+pub mod security;
 pub mod state;
 pub mod tokens;
 
 pub use background::Background;
 pub use cache::Invalidation;
-pub use config::{Config, RootToken, SignupPolicy};
+pub use config::{Config, RootToken};
 pub use credentials::Caller;
-pub use envelope::Envelope;
 pub use error::{ApiError, ErrorBody};
+pub use finish::FinishResponses;
 pub use guard::{RequirePermission, require};
+pub use portcullis_domain::SignupPolicy;
 pub use portcullis_domain::{Access, Clock, Error, ManualClock, Permission, SystemClock};
 pub use state::AppState;
 
@@ -61,7 +66,7 @@ pub fn router(state: AppState) -> impl Endpoint {
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .at("/metrics", poem::get(serve_metrics))
-        .with(Envelope)
+        .with(FinishResponses)
         .data(state)
 }
 

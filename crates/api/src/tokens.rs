@@ -122,7 +122,7 @@ impl AccessTokens {
             exp: (now + LIFETIME).timestamp(),
             jti: portcullis_domain::new_id(),
             iss: self.issuer.clone(),
-            via: principal.auth_method().to_owned(),
+            via: principal.auth_method().as_str().to_owned(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());

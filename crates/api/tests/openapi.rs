@@ -64,3 +64,90 @@ fn every_operation_has_an_id_a_tag_a_summary_and_error_responses() {
         seen.len()
     );
 }
+
+fn statuses(spec: &Value, path: &str, method: &str) -> Vec<String> {
+    let mut statuses: Vec<String> = spec["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} has responses"))
+        .keys()
+        .cloned()
+        .collect();
+    statuses.sort();
+    statuses
+}
+
+#[test]
+fn scopes_roles_permissions_and_auth_methods_are_enums() {
+    let spec = generated();
+    let schemas = &spec["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        serde_json::from_value(schemas[name]["enum"].clone())
+            .unwrap_or_else(|_| panic!("{name} is an enum: {}", schemas[name]))
+    };
+    assert_eq!(values("Permission"), ["admin", "write", "deploy", "read"]);
+    assert_eq!(values("Role"), ["owner", "admin", "developer", "viewer"]);
+    assert_eq!(
+        values("AuthMethod"),
+        ["session", "api_key", "access_token", "root_token"]
+    );
+    let reference = |schema: &Value| schema["$ref"].as_str().map(str::to_owned);
+    let permission = Some("#/components/schemas/Permission".to_owned());
+    assert_eq!(
+        reference(&schemas["ApiKey"]["properties"]["scopes"]["items"]),
+        permission
+    );
+    assert_eq!(
+        reference(&schemas["CreateApiKey"]["properties"]["scopes"]["items"]),
+        permission
+    );
+    assert_eq!(
+        reference(&schemas["Member"]["properties"]["role"]),
+        Some("#/components/schemas/Role".to_owned())
+    );
+    let authorize = &spec["paths"]["/api/v1/authorize"]["get"]["parameters"];
+    let query = authorize
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "permission"))
+        .expect("authorize takes permission");
+    assert_eq!(reference(&query["schema"]), permission);
+}
+
+#[test]
+fn each_operation_lists_only_the_statuses_it_can_answer() {
+    let spec = generated();
+    assert_eq!(statuses(&spec, "/healthz", "get"), ["200"]);
+    assert_eq!(statuses(&spec, "/readyz", "get"), ["200", "503"]);
+    assert_eq!(
+        statuses(
+            &spec,
+            "/api/v1/organizations/{org_id}/api-keys/{key_id}/rotate",
+            "post"
+        ),
+        [
+            "201", "400", "401", "403", "404", "409", "415", "422", "500", "503"
+        ]
+    );
+    assert_eq!(
+        statuses(&spec, "/api/v1/me", "get"),
+        ["200", "401", "403", "500", "503"]
+    );
+    // Only operations that take a body can refuse its media type, and only the password
+    // endpoints are rate limited.
+    for (path, operations) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in operations.as_object().expect("operations") {
+            let listed = statuses(&spec, path, method);
+            let has_body = op.get("requestBody").is_some();
+            assert_eq!(
+                listed.contains(&"415".to_owned()),
+                has_body,
+                "{method} {path}: 415 iff it takes a body"
+            );
+            let limited = path.ends_with("/login") || path.ends_with("/signup");
+            assert_eq!(
+                listed.contains(&"429".to_owned()),
+                limited,
+                "{method} {path}: 429 only where rate limited"
+            );
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! API keys: the `pcl_…` format (GitHub's token scheme) and the stored record.
 
 use crate::secret::{BASE62, is_base62, random_base62, sha256_hex};
-use crate::{Permissions, Unauthenticated, User};
-use chrono::{DateTime, Utc};
+use crate::{Error, Name, Permissions, Policy, Role, Unauthenticated, User};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use std::fmt;
 use uuid::Uuid;
 
@@ -111,16 +111,59 @@ pub struct ApiKey {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub user_id: Uuid,
-    pub name: String,
+    pub name: Name,
     pub key_prefix: String,
     /// The scopes as granted, not expanded.
     pub scopes: Permissions,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The key that replaced this one when it was rotated: a key is rotated at most once.
+    pub replaced_by_id: Option<Uuid>,
+}
+
+/// The longest rotation grace period: 7 days.
+pub const MAX_GRACE: Duration = Duration::seconds(604_800);
+
+/// A requested expiry: in the future, and writable back as RFC 3339 (four-digit years).
+pub fn check_expiry(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), Error> {
+    match expires_at {
+        Some(at) if at <= now => Err(Error::validation("expires_at must be in the future")),
+        Some(at) if at.year() > 9999 => Err(Error::validation(
+            "expires_at must be before the year 10000",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A rotation's grace period: 0 to 7 days.
+pub fn rotation_grace(seconds: i64) -> Result<Duration, Error> {
+    let grace = Duration::seconds(seconds);
+    if (Duration::zero()..=MAX_GRACE).contains(&grace) {
+        Ok(grace)
+    } else {
+        Err(Error::validation(
+            "grace_period_seconds must be between 0 and 604800",
+        ))
+    }
 }
 
 impl ApiKey {
+    /// What the key may do now: its user's current role grants (none if the user left) ∩ its
+    /// scopes.
+    pub fn effective(&self, policy: &Policy, role: Option<Role>) -> Permissions {
+        role.map_or(Permissions::EMPTY, |role| {
+            policy.grants(role).intersect(self.scopes.expand())
+        })
+    }
+
+    /// When a key rotated at `now` with `grace` stops working: after the grace period, never
+    /// later than its own expiry.
+    pub fn retired_at(&self, now: DateTime<Utc>, grace: Duration) -> DateTime<Utc> {
+        let end = now + grace;
+        self.expires_at.map_or(end, |own| own.min(end))
+    }
+
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
     }

@@ -1,9 +1,13 @@
 //! The authorization decision: who is asking, in which organization, for what.
 //!
-//! Handlers never compare roles themselves; they ask `Principal::access` for the caller's
-//! effective permissions in an organization and `Access::require` for the one they need.
+//! Handlers and operations never compare roles or principals themselves. They ask
+//! `Principal::access` for the caller's effective permissions in an organization, then one of
+//! the rules here (`Access::require`, `rules::*`) for what they are about to do. Every refusal is
+//! a named `Denial`.
 
 use crate::{OwnerAction, Permission, Permissions, Policy, Role};
+use chrono::{DateTime, Utc};
+use std::fmt;
 use uuid::Uuid;
 
 /// An authenticated caller.
@@ -20,6 +24,8 @@ pub enum Principal {
         key_id: Uuid,
         organization_id: Uuid,
         scopes: Permissions,
+        /// A key created by this key cannot outlive it.
+        expires_at: Option<DateTime<Utc>>,
     },
     /// A JWT: carries what its issuer could do in one organization when it was minted.
     AccessToken {
@@ -69,18 +75,27 @@ impl Principal {
         )
     }
 
-    pub fn auth_method(&self) -> &'static str {
+    pub fn auth_method(&self) -> AuthMethod {
         match self {
-            Self::Root => "root_token",
-            Self::Session { .. } => "session",
-            Self::ApiKey { .. } => "api_key",
-            Self::AccessToken { .. } => "access_token",
+            Self::Root => AuthMethod::RootToken,
+            Self::Session { .. } => AuthMethod::Session,
+            Self::ApiKey { .. } => AuthMethod::ApiKey,
+            Self::AccessToken { .. } => AuthMethod::AccessToken,
         }
     }
 
-    /// The caller's effective permissions in `organization_id`. `role` is the caller's user's
-    /// *current* role there, as the database says (ignored for the root token and access tokens,
-    /// which carry their own).
+    /// Whose role must be read from the database to decide in an organization: a session's
+    /// or a key's user. The root token and access tokens carry their own.
+    pub fn role_holder(&self) -> Option<Uuid> {
+        match self {
+            Self::Session { user_id, .. } | Self::ApiKey { user_id, .. } => Some(*user_id),
+            Self::Root | Self::AccessToken { .. } => None,
+        }
+    }
+
+    /// The caller's effective permissions in `organization_id`. `role` is the `role_holder`'s
+    /// *current* role there, as the database says (ignored for the root token and access
+    /// tokens).
     pub fn access(
         &self,
         policy: &Policy,
@@ -111,10 +126,9 @@ impl Principal {
                 }
                 let role = role.ok_or(Denial::NotMember)?;
                 let grants = policy.grants(role);
-                let permissions = grants.intersect(scopes.expand());
                 Ok(Access {
                     role: Some(role),
-                    permissions,
+                    permissions: grants.intersect(scopes.expand()),
                     limit: Limit::KeyScopes { role, grants },
                 })
             }
@@ -134,6 +148,32 @@ impl Principal {
                 })
             }
         }
+    }
+}
+
+/// How a caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Session,
+    ApiKey,
+    AccessToken,
+    RootToken,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::ApiKey => "api_key",
+            Self::AccessToken => "access_token",
+            Self::RootToken => "root_token",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -160,9 +200,18 @@ impl Access {
         self.require_all(Permissions::EMPTY.with(needed))
     }
 
-    /// Every permission in `needed`, or a denial naming the missing ones.
-    pub fn require_all(&self, needed: Permissions) -> Result<(), Denial> {
-        let missing = needed.without(self.permissions);
+    /// Every permission in `asked` (as asked: `admin` stands for all four), or a denial naming
+    /// the asked permissions that are not held, as they were asked.
+    pub fn require_all(&self, asked: Permissions) -> Result<(), Denial> {
+        let missing: Permissions = asked
+            .iter()
+            .filter(|p| {
+                !Permissions::EMPTY
+                    .with(*p)
+                    .expand()
+                    .is_subset_of(self.permissions)
+            })
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -173,7 +222,7 @@ impl Access {
             .join(", ");
         let noun = if missing.iter().count() == 1 { "" } else { "s" };
         let message = match self.limit {
-            Limit::KeyScopes { grants, .. } if missing.is_subset_of(grants) => {
+            Limit::KeyScopes { grants, .. } if missing.expand().is_subset_of(grants) => {
                 format!("API key lacks the {names} scope{noun}")
             }
             Limit::Role(role) | Limit::KeyScopes { role, .. } => {
@@ -185,8 +234,11 @@ impl Access {
         Err(Denial::Missing { missing, message })
     }
 
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
     /// Owner-only operations: the root token, or a caller acting with the owner role.
-    /// An API key or access token never deletes an organization (that needs a person).
     pub fn require_owner(&self, policy: &Policy, action: OwnerAction) -> Result<(), Denial> {
         let allowed = match self.limit {
             Limit::None => true,
@@ -201,7 +253,8 @@ impl Access {
     }
 }
 
-/// Why an authenticated caller may not do something: always a 403.
+/// Why an authenticated caller may not do something: always a 403. Each variant has a stable
+/// `kind` for logs and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
     NotMember,
@@ -211,12 +264,27 @@ pub enum Denial {
         message: String,
     },
     OwnerOnly(OwnerAction),
-    /// Only a person (a session) may do this.
+    /// Only a person (a session, or an access token minted from one) may do this.
     PersonOnly(&'static str),
     /// Needs a session: password and session management.
     SessionOnly,
-    /// Not allowed to anyone through this route (for example signup when closed).
-    Refused(&'static str),
+    PlatformAdminOnly,
+    /// The root token is nobody's: it cannot own API keys.
+    RootOwnsNoKeys,
+    /// Access tokens never create, rotate or revoke keys.
+    TokenManagesNoKeys,
+    /// Access tokens cannot mint access tokens.
+    TokenMintsNoTokens,
+    /// Only a key's own user rotates it.
+    NotKeyOwner,
+    /// A key created by a key cannot expire after it.
+    OutlivesCreatingKey,
+    SignupClosed,
+    /// Only the first user may sign up, and one exists.
+    FirstUserExists,
+    IncorrectPassword,
+    /// A cookie-authenticated write (or an anonymous one) from an origin that is not trusted.
+    UntrustedOrigin,
 }
 
 impl Denial {
@@ -237,124 +305,53 @@ impl Denial {
             Self::OwnerOnly(_) => "owner_only",
             Self::PersonOnly(_) => "person_only",
             Self::SessionOnly => "session_only",
-            Self::Refused(_) => "refused",
+            Self::PlatformAdminOnly => "platform_admin_only",
+            Self::RootOwnsNoKeys => "root_owns_no_keys",
+            Self::TokenManagesNoKeys => "token_manages_no_keys",
+            Self::TokenMintsNoTokens => "token_mints_no_tokens",
+            Self::NotKeyOwner => "not_key_owner",
+            Self::OutlivesCreatingKey => "outlives_creating_key",
+            Self::SignupClosed => "signup_closed",
+            Self::FirstUserExists => "first_user_exists",
+            Self::IncorrectPassword => "incorrect_password",
+            Self::UntrustedOrigin => "untrusted_origin",
         }
     }
 
     pub fn message(&self) -> String {
-        match self {
-            Self::NotMember => "not a member of this organization".to_owned(),
-            Self::OtherOrganization => "this credential belongs to another organization".to_owned(),
-            Self::Missing { message, .. } => message.clone(),
+        let text = match self {
+            Self::NotMember => "not a member of this organization",
+            Self::OtherOrganization => "this credential belongs to another organization",
+            Self::Missing { message, .. } => return message.clone(),
             Self::OwnerOnly(OwnerAction::DeleteOrganization) => {
-                "only an owner may delete the organization".to_owned()
+                "only an owner may delete the organization"
             }
             Self::OwnerOnly(OwnerAction::GrantOwner) => {
-                "only an owner may grant the owner role".to_owned()
+                "only an owner may grant, change or remove the owner role"
             }
-            Self::PersonOnly(what) => format!("only a person (not an API key or token) may {what}"),
+            Self::PersonOnly(what) => {
+                return format!("only a person (not an API key or token) may {what}");
+            }
             Self::SessionOnly => {
                 "this operation needs a session (log in); API keys and tokens cannot use it"
-                    .to_owned()
             }
-            Self::Refused(why) => (*why).to_owned(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn policy() -> Policy {
-        Policy::builtin().await.unwrap()
-    }
-
-    fn perms(names: &[&str]) -> Permissions {
-        Permissions::parse_scopes(names).unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_key_is_its_users_role_intersected_with_its_scopes() {
-        let policy = policy().await;
-        let org = Uuid::now_v7();
-        let key = Principal::ApiKey {
-            user_id: Uuid::nil(),
-            key_id: Uuid::nil(),
-            organization_id: org,
-            scopes: perms(&["admin"]),
-        };
-        let access = key.access(&policy, org, Some(Role::Developer)).unwrap();
-        assert_eq!(access.permissions, perms(&["write", "deploy", "read"]));
-        let denial = access.require(Permission::Admin).unwrap_err();
-        assert_eq!(
-            denial.message(),
-            "role 'developer' lacks the 'admin' permission"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_scope_denial_names_the_scope() {
-        let policy = policy().await;
-        let org = Uuid::now_v7();
-        let key = Principal::ApiKey {
-            user_id: Uuid::nil(),
-            key_id: Uuid::nil(),
-            organization_id: org,
-            scopes: perms(&["read"]),
-        };
-        let denial = key
-            .access(&policy, org, Some(Role::Owner))
-            .unwrap()
-            .require(Permission::Deploy)
-            .unwrap_err();
-        assert_eq!(
-            denial,
-            Denial::Missing {
-                missing: perms(&["deploy"]),
-                message: "API key lacks the 'deploy' scope".into()
+            Self::PlatformAdminOnly => "only a platform administrator may do this",
+            Self::RootOwnsNoKeys => "the root token cannot own API keys",
+            Self::TokenManagesNoKeys => "access tokens cannot create, rotate or revoke API keys",
+            Self::TokenMintsNoTokens => "an access token cannot mint another access token",
+            Self::NotKeyOwner => {
+                "only the key's own user may rotate it; revoke it and let them create another"
             }
-        );
-    }
-
-    #[tokio::test]
-    async fn a_key_outside_its_organization_or_without_membership_is_denied() {
-        let policy = policy().await;
-        let org = Uuid::now_v7();
-        let key = Principal::ApiKey {
-            user_id: Uuid::nil(),
-            key_id: Uuid::nil(),
-            organization_id: org,
-            scopes: Permissions::ALL,
+            Self::OutlivesCreatingKey => {
+                "a key created with an API key cannot expire after the creating key"
+            }
+            Self::SignupClosed => "sign-up is closed",
+            Self::FirstUserExists => "sign-up is closed: the first user already exists",
+            Self::IncorrectPassword => "the current password is incorrect",
+            Self::UntrustedOrigin => {
+                "this request's Origin is not trusted: writes need an Origin of this host or one in PORTCULLIS_TRUSTED_ORIGINS"
+            }
         };
-        assert_eq!(
-            key.access(&policy, Uuid::now_v7(), Some(Role::Owner)),
-            Err(Denial::OtherOrganization)
-        );
-        assert_eq!(key.access(&policy, org, None), Err(Denial::NotMember));
-    }
-
-    #[tokio::test]
-    async fn only_owners_and_root_delete_organizations() {
-        let policy = policy().await;
-        let org = Uuid::now_v7();
-        let session = Principal::Session {
-            user_id: Uuid::nil(),
-            session_id: Uuid::nil(),
-        };
-        let admin = session.access(&policy, org, Some(Role::Admin)).unwrap();
-        assert!(
-            admin
-                .require_owner(&policy, OwnerAction::DeleteOrganization)
-                .is_err()
-        );
-        let owner = session.access(&policy, org, Some(Role::Owner)).unwrap();
-        assert!(
-            owner
-                .require_owner(&policy, OwnerAction::DeleteOrganization)
-                .is_ok()
-        );
-        let root = Principal::Root.access(&policy, org, None).unwrap();
-        assert!(root.require_owner(&policy, OwnerAction::GrantOwner).is_ok());
+        text.to_owned()
     }
 }

@@ -43,6 +43,8 @@ pub enum Error {
     Validation(String),
     #[error("rate limited, retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

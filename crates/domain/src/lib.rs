@@ -11,13 +11,14 @@ pub mod name;
 pub mod organization;
 pub mod permission;
 pub mod policy;
+pub mod rules;
 pub mod secret;
 pub mod session;
 pub mod user;
 
 pub use api_key::{ApiKey, ApiKeySecret, KeyFormatError, KeyPrefix};
 pub use audit::{AuditAction, AuditEvent};
-pub use authorization::{Access, Denial, Principal};
+pub use authorization::{Access, AuthMethod, Denial, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
 pub use error::{Error, Unauthenticated};
@@ -25,6 +26,7 @@ pub use name::Name;
 pub use organization::{Member, Membership, OrgSlug, Organization};
 pub use permission::{Permission, Permissions, Role};
 pub use policy::{OwnerAction, Policy};
+pub use rules::{KeyAction, KeyTarget, SignupPolicy};
 pub use session::{Session, SessionToken};
 pub use user::{Password, User};
 

@@ -1,4 +1,5 @@
 use crate::Error;
+use std::fmt;
 
 /// A display name (of a user, organization or API key): 1 to 100 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,12 @@ impl Name {
 
     pub fn into_inner(self) -> String {
         self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

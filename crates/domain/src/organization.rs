@@ -1,5 +1,6 @@
-use crate::{Error, Role};
+use crate::{Email, Error, Name, Role};
 use chrono::{DateTime, Utc};
+use std::fmt;
 use uuid::Uuid;
 
 /// An organization's URL-safe handle: `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`.
@@ -28,11 +29,17 @@ impl OrgSlug {
     }
 }
 
+impl fmt::Display for OrgSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: Uuid,
-    pub name: String,
-    pub slug: String,
+    pub name: Name,
+    pub slug: OrgSlug,
     pub created_at: DateTime<Utc>,
 }
 
@@ -47,8 +54,8 @@ pub struct Membership {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub user_id: Uuid,
-    pub email: String,
-    pub name: Option<String>,
+    pub email: Email,
+    pub name: Option<Name>,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
 }

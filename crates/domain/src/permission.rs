@@ -97,6 +97,15 @@ impl Permissions {
         }
     }
 
+    /// The smallest set that expands to this one: `admin` alone when it is held.
+    pub fn compact(self) -> Self {
+        if self.contains(Permission::Admin) {
+            Self::EMPTY.with(Permission::Admin)
+        } else {
+            self
+        }
+    }
+
     /// In the contract's order: admin, write, deploy, read.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
         Permission::ALL

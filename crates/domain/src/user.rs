@@ -1,4 +1,4 @@
-use crate::{Email, Error};
+use crate::{Email, Error, Name};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use uuid::Uuid;
@@ -6,8 +6,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
-    pub email: String,
-    pub name: Option<String>,
+    pub email: Email,
+    pub name: Option<Name>,
     pub created_at: DateTime<Utc>,
     pub platform_admin: bool,
     pub disabled: bool,

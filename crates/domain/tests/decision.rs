@@ -4,7 +4,8 @@
 
 use chrono::{Duration, Utc};
 use portcullis_domain::{
-    ApiKey, Denial, Permission, Permissions, Policy, Principal, Role, Unauthenticated, User,
+    ApiKey, Denial, Email, Name, Permission, Permissions, Policy, Principal, Role, Unauthenticated,
+    User,
 };
 use uuid::Uuid;
 
@@ -70,7 +71,7 @@ fn decided(
     let org = Uuid::now_v7();
     let user = User {
         id: Uuid::now_v7(),
-        email: "ada@example.com".into(),
+        email: Email::parse("ada@example.com").unwrap(),
         name: None,
         created_at: now,
         platform_admin: false,
@@ -80,12 +81,13 @@ fn decided(
         id: Uuid::now_v7(),
         organization_id: org,
         user_id: user.id,
-        name: "ci".into(),
+        name: Name::parse("ci").unwrap(),
         key_prefix: "pcl_0123456".into(),
         scopes,
         created_at: now - Duration::days(1),
         expires_at: (state == KeyState::Expired).then_some(now - Duration::seconds(1)),
         last_used_at: None,
+        replaced_by_id: None,
     };
     // A revoked key is no longer found by its digest.
     let found = (state != KeyState::Revoked).then_some(&key);
@@ -100,6 +102,7 @@ fn decided(
         key_id: key.id,
         organization_id: key.organization_id,
         scopes,
+        expires_at: key.expires_at,
     };
     let addressed = if state == KeyState::OtherOrganization {
         Uuid::now_v7()
@@ -170,7 +173,7 @@ async fn a_keys_power_is_its_users_current_role_intersected_with_its_scopes() {
 fn a_disabled_user_cannot_authenticate() {
     let user = User {
         id: Uuid::nil(),
-        email: "ada@example.com".into(),
+        email: Email::parse("ada@example.com").unwrap(),
         name: None,
         created_at: Utc::now(),
         platform_admin: false,

@@ -2,7 +2,7 @@
 
 use crate::Store;
 use crate::entity::api_key;
-use crate::errors::internal;
+use crate::errors::{internal, stored_name};
 use chrono::{DateTime, Utc};
 use portcullis_domain::{ApiKey, Error, Permissions};
 use sea_orm::sea_query::Expr;
@@ -12,19 +12,26 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-impl From<api_key::Model> for ApiKey {
-    fn from(row: api_key::Model) -> Self {
-        Self {
+fn already_rotated() -> Error {
+    Error::conflict("this key was already rotated: rotate its successor instead")
+}
+
+impl TryFrom<api_key::Model> for ApiKey {
+    type Error = Error;
+
+    fn try_from(row: api_key::Model) -> Result<Self, Error> {
+        Ok(Self {
             id: row.id,
             organization_id: row.organization_id,
             user_id: row.user_id,
-            name: row.name,
+            name: stored_name(&row.name)?,
             key_prefix: row.key_prefix,
             scopes: Permissions::from_csv(&row.scopes),
             created_at: row.created_at,
             expires_at: row.expires_at,
             last_used_at: row.last_used_at,
-        }
+            replaced_by_id: row.replaced_by_id,
+        })
     }
 }
 
@@ -33,13 +40,14 @@ fn row(key: &ApiKey, key_digest: &str) -> api_key::Model {
         id: key.id,
         organization_id: key.organization_id,
         user_id: key.user_id,
-        name: key.name.clone(),
+        name: key.name.to_string(),
         key_digest: key_digest.to_owned(),
         key_prefix: key.key_prefix.clone(),
         scopes: key.scopes.to_csv(),
         created_at: key.created_at,
         expires_at: key.expires_at,
         last_used_at: key.last_used_at,
+        replaced_by_id: key.replaced_by_id,
     }
 }
 
@@ -58,7 +66,7 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(internal)?;
-        Ok(row.map(ApiKey::from))
+        row.map(ApiKey::try_from).transpose()
     }
 
     /// The key, if it belongs to that organization.
@@ -72,7 +80,7 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(internal)?;
-        Ok(row.map(ApiKey::from))
+        row.map(ApiKey::try_from).transpose()
     }
 
     /// The organization's keys (only `user_id`'s when given), oldest first.
@@ -91,7 +99,7 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(ApiKey::from).collect())
+        rows.into_iter().map(ApiKey::try_from).collect()
     }
 
     /// Deletes the organization's key; its digest, if it existed there.
@@ -120,27 +128,29 @@ impl Store {
         Ok((deleted.rows_affected > 0).then_some(digest))
     }
 
-    /// In one transaction: inserts `new_key`, then deletes the old key (`old_expires_at` is
-    /// `None`) or makes it expire at `old_expires_at`. The old key's digest; `None`, and nothing
-    /// inserted, if the old key does not exist. The new key must be in the old key's
-    /// organization.
+    /// Rotates the key `old_id` once, in one transaction: inserts `new_key`, makes the old key
+    /// expire at `old_expires_at` and records `replaced_by_id` on it. The old key's digest;
+    /// `None`, and nothing written, if it does not exist; `Error::Conflict` if it was rotated
+    /// before. Concurrent rotations are serialized by the conditional update (a row lock on
+    /// PostgreSQL, the write lock on SQLite): exactly one wins.
     pub async fn rotate_api_key(
         &self,
         old_id: Uuid,
-        old_expires_at: Option<DateTime<Utc>>,
+        old_expires_at: DateTime<Utc>,
         new_key: &ApiKey,
         new_digest: &str,
     ) -> Result<Option<String>, Error> {
         let tx = self.begin_write().await?;
-        let old: Option<(Uuid, String)> = api_key::Entity::find_by_id(old_id)
+        let old: Option<(Uuid, String, Option<Uuid>)> = api_key::Entity::find_by_id(old_id)
             .select_only()
             .column(api_key::Column::OrganizationId)
             .column(api_key::Column::KeyDigest)
+            .column(api_key::Column::ReplacedById)
             .into_tuple()
             .one(&tx)
             .await
             .map_err(internal)?;
-        let Some((organization_id, old_digest)) = old else {
+        let Some((organization_id, old_digest, replaced_by)) = old else {
             return Ok(None);
         };
         if organization_id != new_key.organization_id {
@@ -148,25 +158,24 @@ impl Store {
                 "a rotated key must stay in its organization",
             ));
         }
+        if replaced_by.is_some() {
+            return Err(already_rotated());
+        }
         api_key::Entity::insert(row(new_key, new_digest).into_active_model())
             .exec_without_returning(&tx)
             .await
             .map_err(internal)?;
-        match old_expires_at {
-            None => {
-                api_key::Entity::delete_by_id(old_id)
-                    .exec(&tx)
-                    .await
-                    .map_err(internal)?;
-            }
-            Some(expires_at) => {
-                api_key::Entity::update_many()
-                    .col_expr(api_key::Column::ExpiresAt, Expr::value(expires_at))
-                    .filter(api_key::Column::Id.eq(old_id))
-                    .exec(&tx)
-                    .await
-                    .map_err(internal)?;
-            }
+        let updated = api_key::Entity::update_many()
+            .col_expr(api_key::Column::ExpiresAt, Expr::value(old_expires_at))
+            .col_expr(api_key::Column::ReplacedById, Expr::value(new_key.id))
+            .filter(api_key::Column::Id.eq(old_id))
+            .filter(api_key::Column::ReplacedById.is_null())
+            .exec(&tx)
+            .await
+            .map_err(internal)?;
+        if updated.rows_affected == 0 {
+            // Dropping the transaction rolls the new key back.
+            return Err(already_rotated());
         }
         tx.commit().await.map_err(internal)?;
         Ok(Some(old_digest))

@@ -1,11 +1,17 @@
 //! How database failures become domain errors.
 
-use portcullis_domain::{Error, Role};
+use portcullis_domain::{Email, Error, Name, Role};
 use sea_orm::{DbErr, SqlErr};
 
-/// Any failure the caller cannot fix. The message never carries statements or values.
+/// Any failure the caller cannot fix: the database is unreachable (try again later) or
+/// something else went wrong. The message never carries statements or values.
 pub(crate) fn internal(err: DbErr) -> Error {
-    Error::internal(format!("database error: {err}"))
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+            Error::Unavailable(format!("the database does not answer: {err}"))
+        }
+        err => Error::internal(format!("database error: {err}")),
+    }
 }
 
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
@@ -19,6 +25,23 @@ pub(crate) fn conflict_or_internal(err: DbErr, message: &str) -> Error {
     } else {
         internal(err)
     }
+}
+
+/// A value read back from a column: it was valid when written, so a failure is a corrupt row.
+fn stored<T>(column: &str, parsed: Result<T, Error>) -> Result<T, Error> {
+    parsed.map_err(|_| Error::internal(format!("a stored {column} is not valid")))
+}
+
+pub(crate) fn stored_email(raw: &str) -> Result<Email, Error> {
+    stored("email", Email::parse(raw))
+}
+
+pub(crate) fn stored_name(raw: &str) -> Result<Name, Error> {
+    stored("name", Name::parse(raw))
+}
+
+pub(crate) fn stored_optional_name(raw: Option<&str>) -> Result<Option<Name>, Error> {
+    raw.map(stored_name).transpose()
 }
 
 /// A stored role name; anything else is a corrupt row, not bad input.

@@ -21,7 +21,7 @@ pub use notifications::{Notice, Subscription};
 
 use chrono::{DateTime, Utc};
 use migration::{Migrator, MigratorTrait};
-use portcullis_domain::{Email, Error};
+use portcullis_domain::{Email, Error, Name};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -42,7 +42,7 @@ pub struct Page {
 pub struct NewUser {
     pub id: Uuid,
     pub email: Email,
-    pub name: Option<String>,
+    pub name: Option<Name>,
     pub password_hash: String,
     pub platform_admin: bool,
     pub created_at: DateTime<Utc>,
@@ -115,7 +115,7 @@ impl Store {
         self.db.ping().await.map_err(errors::internal)
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
 
@@ -139,6 +139,23 @@ fn write_transaction() -> TransactionOptions {
     TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
+    }
+}
+
+/// `scheme://user@host:port/db?query` with `db` replaced by `name`: a sibling database on the
+/// same server (each test gets its own).
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    match query {
+        Some(query) => format!("{}/{name}?{query}", &base[..authority_end]),
+        None => format!("{}/{name}", &base[..authority_end]),
     }
 }
 
@@ -174,6 +191,22 @@ fn password_span(url: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sibling_database_keeps_the_server_and_the_query() {
+        assert_eq!(
+            with_database_name("postgres://postgres@127.0.0.1:5432/test", "pcl_1"),
+            "postgres://postgres@127.0.0.1:5432/pcl_1"
+        );
+        assert_eq!(
+            with_database_name("postgres://u:p@db/app?sslmode=require", "pcl_2"),
+            "postgres://u:p@db/pcl_2?sslmode=require"
+        );
+        assert_eq!(
+            with_database_name("postgres://db:5432", "pcl_3"),
+            "postgres://db:5432/pcl_3"
+        );
+    }
 
     #[test]
     fn urls_lose_their_password() {

@@ -3,7 +3,9 @@
 
 use crate::Store;
 use crate::entity::{membership, organization, user};
-use crate::errors::{conflict_or_internal, internal, stored_role};
+use crate::errors::{
+    conflict_or_internal, internal, stored_email, stored_optional_name, stored_role,
+};
 use chrono::{DateTime, Utc};
 use portcullis_domain::{Error, Member, Membership, Role};
 use sea_orm::sea_query::{Expr, LockType};
@@ -17,8 +19,8 @@ fn member(row: membership::Model, user: Option<user::Model>) -> Result<Member, E
     let user = user.ok_or_else(|| Error::internal("a membership refers to a missing user"))?;
     Ok(Member {
         user_id: row.user_id,
-        email: user.email,
-        name: user.name,
+        email: stored_email(&user.email)?,
+        name: stored_optional_name(user.name.as_deref())?,
         role: stored_role(&row.role)?,
         joined_at: row.joined_at,
     })

@@ -1,23 +1,26 @@
 //! Organizations. Creating one makes its creator the owner in the same transaction.
 
 use crate::entity::{membership, organization};
-use crate::errors::{conflict_or_internal, internal};
+use crate::errors::{conflict_or_internal, internal, stored_name};
 use crate::{Page, Store};
-use portcullis_domain::{Error, Organization, Role};
+use portcullis_domain::{Error, Name, OrgSlug, Organization, Role};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
-impl From<organization::Model> for Organization {
-    fn from(row: organization::Model) -> Self {
-        Self {
+impl TryFrom<organization::Model> for Organization {
+    type Error = Error;
+
+    fn try_from(row: organization::Model) -> Result<Self, Error> {
+        Ok(Self {
             id: row.id,
-            name: row.name,
-            slug: row.slug,
+            name: stored_name(&row.name)?,
+            slug: OrgSlug::parse(&row.slug)
+                .map_err(|_| Error::internal("a stored slug is not valid"))?,
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -32,8 +35,8 @@ impl Store {
         organization::Entity::insert(
             organization::Model {
                 id: organization.id,
-                name: organization.name.clone(),
-                slug: organization.slug.clone(),
+                name: organization.name.to_string(),
+                slug: organization.slug.to_string(),
                 created_at: organization.created_at,
             }
             .into_active_model(),
@@ -63,7 +66,7 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(internal)?;
-        Ok(row.map(Organization::from))
+        row.map(Organization::try_from).transpose()
     }
 
     /// The organizations the user is a member of, oldest first.
@@ -76,7 +79,7 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(Organization::from).collect())
+        rows.into_iter().map(Organization::try_from).collect()
     }
 
     pub async fn list_organizations(&self, page: Page) -> Result<Vec<Organization>, Error> {
@@ -89,16 +92,16 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(Organization::from).collect())
+        rows.into_iter().map(Organization::try_from).collect()
     }
 
     pub async fn rename_organization(
         &self,
         id: Uuid,
-        name: &str,
+        name: &Name,
     ) -> Result<Option<Organization>, Error> {
         organization::Entity::update_many()
-            .col_expr(organization::Column::Name, Expr::value(name))
+            .col_expr(organization::Column::Name, Expr::value(name.as_str()))
             .filter(organization::Column::Id.eq(id))
             .exec(&self.db)
             .await

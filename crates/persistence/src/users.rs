@@ -1,10 +1,12 @@
 //! Users: accounts, password hashes and the platform administrator.
 
 use crate::entity::user;
-use crate::errors::{conflict_or_internal, internal, is_unique_violation};
+use crate::errors::{
+    conflict_or_internal, internal, is_unique_violation, stored_email, stored_optional_name,
+};
 use crate::{NewUser, Page, Store, write_transaction};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Email, Error, User};
+use portcullis_domain::{Email, Error, Name, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
@@ -14,16 +16,18 @@ use uuid::Uuid;
 
 const DUPLICATE_EMAIL: &str = "a user with this email already exists";
 
-impl From<user::Model> for User {
-    fn from(row: user::Model) -> Self {
-        Self {
+impl TryFrom<user::Model> for User {
+    type Error = Error;
+
+    fn try_from(row: user::Model) -> Result<Self, Error> {
+        Ok(Self {
             id: row.id,
-            email: row.email,
-            name: row.name,
+            email: stored_email(&row.email)?,
+            name: stored_optional_name(row.name.as_deref())?,
             created_at: row.created_at,
             platform_admin: row.platform_admin,
             disabled: row.disabled,
-        }
+        })
     }
 }
 
@@ -32,7 +36,7 @@ impl Store {
         let row = user::Model {
             id: user.id,
             email: user.email.as_str().to_owned(),
-            name: user.name,
+            name: user.name.map(Name::into_inner),
             password_hash: user.password_hash,
             platform_admin: user.platform_admin,
             disabled: false,
@@ -42,7 +46,7 @@ impl Store {
             .exec_without_returning(&self.db)
             .await
             .map_err(|err| conflict_or_internal(err, DUPLICATE_EMAIL))?;
-        Ok(row.into())
+        row.try_into()
     }
 
     pub async fn count_users(&self) -> Result<u64, Error> {
@@ -54,21 +58,27 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(internal)?;
-        Ok(row.map(User::from))
+        row.map(User::try_from).transpose()
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error> {
-        Ok(self.user_row_by_email(email).await?.map(User::from))
+        self.user_row_by_email(email)
+            .await?
+            .map(User::try_from)
+            .transpose()
     }
 
     pub async fn user_with_password_hash(
         &self,
         email: &Email,
     ) -> Result<Option<(User, String)>, Error> {
-        Ok(self.user_row_by_email(email).await?.map(|row| {
-            let hash = row.password_hash.clone();
-            (User::from(row), hash)
-        }))
+        self.user_row_by_email(email)
+            .await?
+            .map(|row| {
+                let hash = row.password_hash.clone();
+                Ok((User::try_from(row)?, hash))
+            })
+            .transpose()
     }
 
     pub async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, Error> {
@@ -101,7 +111,7 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(User::from).collect())
+        rows.into_iter().map(User::try_from).collect()
     }
 
     pub async fn update_user(
@@ -131,7 +141,7 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<User, Error> {
-        match self.try_upsert_admin(email, password_hash, now).await {
+        let row = match self.try_upsert_admin(email, password_hash, now).await {
             // Another replica starting at the same time inserted it between our read and our
             // insert (PostgreSQL; SQLite's write lock rules this out): it exists now, so update.
             Err(err) if is_unique_violation(&err) => self
@@ -139,7 +149,8 @@ impl Store {
                 .await
                 .map_err(|err| conflict_or_internal(err, DUPLICATE_EMAIL)),
             outcome => outcome.map_err(internal),
-        }
+        }?;
+        row.try_into()
     }
 
     async fn try_upsert_admin(
@@ -147,7 +158,7 @@ impl Store {
         email: &Email,
         password_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<User, DbErr> {
+    ) -> Result<user::Model, DbErr> {
         let tx = self.db.begin_with_options(write_transaction()).await?;
         let existing = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
@@ -186,7 +197,7 @@ impl Store {
             }
         };
         tx.commit().await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     async fn user_row_by_email(&self, email: &Email) -> Result<Option<user::Model>, Error> {

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use portcullis_domain::{
-    ApiKey, AuditEvent, Email, Error, Organization, Permission, Role, Session, new_id,
+    ApiKey, AuditEvent, Email, Error, Name, OrgSlug, Organization, Permission, Role, Session,
+    new_id,
 };
 use portcullis_persistence::{NewUser, Page, Store};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
@@ -15,17 +16,16 @@ use uuid::Uuid;
 /// Each database is removed afterwards, whether the test passed or not.
 async fn on_every_backend<F, Fut>(test: F)
 where
-    F: Fn(Store) -> Fut,
+    F: Fn(Store, String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let path =
         std::env::temp_dir().join(format!("portcullis-store-{}.db", Uuid::new_v4().simple()));
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()))
-        .await
-        .expect("SQLite opens");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let store = Store::connect(&url).await.expect("SQLite opens");
     assert!(!store.is_postgres());
     store.migrate().await.expect("SQLite migrates");
-    let outcome = tokio::spawn(test(store)).await;
+    let outcome = tokio::spawn(test(store, url)).await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -44,12 +44,11 @@ where
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("a test database is created");
-    let store = Store::connect(&database_url(&admin_url, &name))
-        .await
-        .expect("PostgreSQL connects");
+    let url = portcullis_persistence::with_database_name(&admin_url, &name);
+    let store = Store::connect(&url).await.expect("PostgreSQL connects");
     assert!(store.is_postgres());
     store.migrate().await.expect("PostgreSQL migrates");
-    let outcome = tokio::spawn(test(store)).await;
+    let outcome = tokio::spawn(test(store, url)).await;
     admin
         .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
@@ -60,18 +59,6 @@ where
 fn rethrow(outcome: Result<(), tokio::task::JoinError>) {
     if let Err(err) = outcome {
         std::panic::resume_unwind(err.into_panic());
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn database_url(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let (server, _) = base.rsplit_once('/').expect("a database URL has a path");
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
     }
 }
 
@@ -89,7 +76,7 @@ fn new_user(email: &str, at: DateTime<Utc>) -> NewUser {
     NewUser {
         id: new_id(),
         email: Email::parse(email).unwrap(),
-        name: Some(email.split('@').next().unwrap().to_owned()),
+        name: Some(Name::parse(email.split('@').next().unwrap()).unwrap()),
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$salt${email}"),
         platform_admin: false,
         created_at: at,
@@ -103,8 +90,8 @@ async fn user(store: &Store, email: &str) -> Uuid {
 async fn organization(store: &Store, slug: &str, owner: Uuid) -> Organization {
     let organization = Organization {
         id: new_id(),
-        name: slug.to_uppercase(),
-        slug: slug.to_owned(),
+        name: Name::parse(&slug.to_uppercase()).unwrap(),
+        slug: OrgSlug::parse(slug).unwrap(),
         created_at: now(),
     };
     store
@@ -119,12 +106,13 @@ fn api_key(organization_id: Uuid, user_id: Uuid, scopes: &[Permission]) -> ApiKe
         id: new_id(),
         organization_id,
         user_id,
-        name: "deploy bot".to_owned(),
+        name: Name::parse("deploy bot").unwrap(),
         key_prefix: "pcl_abcdefgh".to_owned(),
         scopes: scopes.iter().copied().collect(),
         created_at: now(),
         expires_at: None,
         last_used_at: None,
+        replaced_by_id: None,
     }
 }
 
@@ -134,7 +122,7 @@ fn is_conflict(result: Result<impl std::fmt::Debug, Error>, about: &str) -> bool
 
 #[tokio::test]
 async fn users_are_unique_by_email_and_page_newest_first() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, _| async move {
         let ada = store
             .create_user(new_user("ada@example.com", now()))
             .await
@@ -248,7 +236,7 @@ async fn users_are_unique_by_email_and_page_newest_first() {
 
 #[tokio::test]
 async fn sessions_are_found_by_digest_and_revoked_by_their_user() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, _| async move {
         let ada = user(&store, "ada@example.com").await;
         let bob = user(&store, "bob@example.com").await;
         let t0 = now();
@@ -337,7 +325,7 @@ async fn sessions_are_found_by_digest_and_revoked_by_their_user() {
 
 #[tokio::test]
 async fn an_organization_always_keeps_an_owner() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, url| async move {
         let ada = user(&store, "ada@example.com").await;
         let bob = user(&store, "bob@example.com").await;
         let carol = user(&store, "carol@example.com").await;
@@ -351,8 +339,8 @@ async fn an_organization_always_keeps_an_owner() {
         // A duplicate slug leaves nothing behind: neither the organization nor its owner.
         let clash = Organization {
             id: new_id(),
-            name: "Other".into(),
-            slug: "acme".into(),
+            name: Name::parse("Other").unwrap(),
+            slug: OrgSlug::parse("acme").unwrap(),
             created_at: now(),
         };
         assert!(is_conflict(
@@ -382,7 +370,7 @@ async fn an_organization_always_keeps_an_owner() {
                 .collect::<Vec<_>>(),
             [(ada, Role::Owner), (bob, Role::Admin)]
         );
-        assert_eq!(members[0].name.as_deref(), Some("ada"));
+        assert_eq!(members[0].name.as_ref().map(Name::as_str), Some("ada"));
         assert_eq!(members[0].joined_at, acme.created_at);
         assert_eq!(store.member(acme.id, bob).await.unwrap(), Some(added));
         assert_eq!(store.member(acme.id, carol).await.unwrap(), None);
@@ -465,7 +453,7 @@ async fn an_organization_always_keeps_an_owner() {
         );
 
         let renamed = store
-            .rename_organization(acme.id, "Acme Corp")
+            .rename_organization(acme.id, &Name::parse("Acme Corp").unwrap())
             .await
             .unwrap()
             .unwrap();
@@ -474,7 +462,10 @@ async fn an_organization_always_keeps_an_owner() {
             ("Acme Corp", "acme")
         );
         assert_eq!(
-            store.rename_organization(new_id(), "Nobody").await.unwrap(),
+            store
+                .rename_organization(new_id(), &Name::parse("Nobody").unwrap())
+                .await
+                .unwrap(),
             None
         );
 
@@ -516,8 +507,9 @@ async fn an_organization_always_keeps_an_owner() {
         assert_eq!(older, [renamed]);
 
         // A row with a role the code does not know is an internal error, not a panic.
-        store
-            .connection()
+        Database::connect(url.as_str())
+            .await
+            .unwrap()
             .execute_unprepared("UPDATE memberships SET role = 'root' WHERE role = 'developer'")
             .await
             .unwrap();
@@ -539,7 +531,7 @@ async fn an_organization_always_keeps_an_owner() {
 
 #[tokio::test]
 async fn api_keys_rotate_with_and_without_grace() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, _| async move {
         let ada = user(&store, "ada@example.com").await;
         let bob = user(&store, "bob@example.com").await;
         let acme = organization(&store, "acme", ada).await;
@@ -585,20 +577,37 @@ async fn api_keys_rotate_with_and_without_grace() {
         );
         assert!(store.api_keys(globex.id, None).await.unwrap().is_empty());
 
-        // No grace: the old key goes at once.
+        // No grace: the old key expires at once and names its successor.
         let k1b = ApiKey {
             id: new_id(),
             ..k1.clone()
         };
+        let rotated_at = now();
         assert_eq!(
             store
-                .rotate_api_key(k1.id, None, &k1b, "digest-1b")
+                .rotate_api_key(k1.id, rotated_at, &k1b, "digest-1b")
                 .await
                 .unwrap()
                 .as_deref(),
             Some("digest-1")
         );
-        assert_eq!(store.api_key_by_digest("digest-1").await.unwrap(), None);
+        let retired = store.api_key_by_digest("digest-1").await.unwrap().unwrap();
+        assert_eq!(
+            (retired.expires_at, retired.replaced_by_id),
+            (Some(rotated_at), Some(k1b.id))
+        );
+        // A key is rotated once: a second rotation writes nothing.
+        let twice = ApiKey {
+            id: new_id(),
+            ..k1.clone()
+        };
+        assert!(is_conflict(
+            store
+                .rotate_api_key(k1.id, now(), &twice, "digest-1x")
+                .await,
+            "this key was already rotated: rotate its successor instead"
+        ));
+        assert_eq!(store.api_key_by_digest("digest-1x").await.unwrap(), None);
         assert_eq!(
             store.api_key_by_digest("digest-1b").await.unwrap(),
             Some(k1b.clone())
@@ -612,7 +621,7 @@ async fn api_keys_rotate_with_and_without_grace() {
         };
         assert_eq!(
             store
-                .rotate_api_key(k1b.id, Some(grace_end), &k1c, "digest-1c")
+                .rotate_api_key(k1b.id, grace_end, &k1c, "digest-1c")
                 .await
                 .unwrap()
                 .as_deref(),
@@ -620,6 +629,7 @@ async fn api_keys_rotate_with_and_without_grace() {
         );
         let old = store.api_key_by_digest("digest-1b").await.unwrap().unwrap();
         assert_eq!(old.expires_at, Some(grace_end));
+        assert_eq!(old.replaced_by_id, Some(k1c.id));
         assert_eq!(
             store.api_key_by_digest("digest-1c").await.unwrap(),
             Some(k1c.clone())
@@ -632,7 +642,7 @@ async fn api_keys_rotate_with_and_without_grace() {
         };
         assert_eq!(
             store
-                .rotate_api_key(new_id(), None, &orphan, "digest-x")
+                .rotate_api_key(new_id(), now(), &orphan, "digest-x")
                 .await
                 .unwrap(),
             None
@@ -679,9 +689,15 @@ async fn api_keys_rotate_with_and_without_grace() {
             Some("digest-2")
         );
         assert_eq!(store.delete_api_key(acme.id, k2.id).await.unwrap(), None);
+        // Rotated keys stay listed, expired, naming their successors.
+        let first = store.api_key(acme.id, k1.id).await.unwrap().unwrap();
         assert_eq!(
             store.api_keys(acme.id, None).await.unwrap(),
-            [old, store.api_key(acme.id, k1c.id).await.unwrap().unwrap()]
+            [
+                first,
+                old,
+                store.api_key(acme.id, k1c.id).await.unwrap().unwrap()
+            ]
         );
     })
     .await;
@@ -689,7 +705,7 @@ async fn api_keys_rotate_with_and_without_grace() {
 
 #[tokio::test]
 async fn audit_pages_newest_first_and_deleting_an_organization_cascades() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, _| async move {
         let ada = user(&store, "ada@example.com").await;
         let bob = user(&store, "bob@example.com").await;
         let acme = organization(&store, "acme", ada).await;
@@ -766,7 +782,7 @@ async fn audit_pages_newest_first_and_deleting_an_organization_cascades() {
 
 #[tokio::test]
 async fn the_first_signing_key_stays() {
-    on_every_backend(|store| async move {
+    on_every_backend(|store, _| async move {
         let t0 = now();
         let first = store
             .signing_key_or_insert("kid-a", "cHJpdmF0ZS1h", t0)

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use portcullis_domain::SystemClock;
 use portcullis_persistence::Store;
-use portcullis_server::{Application, Settings};
+use portcullis_server::{Application, Settings, shutdown_signal};
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -117,26 +117,4 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -1,6 +1,7 @@
 //! Typed settings: flags, then environment, then defaults (contract section 7).
 
 use clap::{Args, ValueEnum};
+use portcullis_domain::SignupPolicy;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -10,6 +11,16 @@ pub enum SignupMode {
     FirstUser,
     Open,
     Closed,
+}
+
+impl From<SignupMode> for SignupPolicy {
+    fn from(mode: SignupMode) -> Self {
+        match mode {
+            SignupMode::FirstUser => Self::FirstUser,
+            SignupMode::Open => Self::Open,
+            SignupMode::Closed => Self::Closed,
+        }
+    }
 }
 
 #[derive(Clone, Args)]

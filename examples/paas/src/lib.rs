@@ -8,63 +8,46 @@
 //! caller (API key, Bearer token or session cookie), asks Portcullis's policy, answers 401/403
 //! in Portcullis's error body, and hands the handler a `Caller` and its `Access`.
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use clap::Parser;
 use poem::web::{Data, Json, Path};
-use poem::{Endpoint, EndpointExt, Route, Server, get, handler, post};
-use portcullis_api::{Access, AppState, Caller, Config, Permission, RootToken, SignupPolicy};
+use poem::{Endpoint, EndpointExt, Route, get, handler, post};
+use portcullis_api::{Access, AppState, Caller, Permission};
 use portcullis_domain::{Clock, Error};
+use portcullis_server::Listening;
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 use uuid::Uuid;
 
 /// What the PaaS needs to start: read from the environment by `main`, built by hand in tests.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `sqlite://…?mode=rwc` or `postgres://…`: Portcullis's tables live here.
-    pub database_url: String,
     /// `host:port`; port 0 picks a free one.
     pub bind: String,
-    /// Portcullis's settings: root token, signup policy, cookie flags, key prefix.
-    pub auth: Config,
+    /// Portcullis's own settings (database, root token, signup, cookies, …), as the
+    /// `portcullis` binary reads them.
+    pub auth: portcullis_server::Settings,
+}
+
+/// The `PORTCULLIS_*` variables, read exactly as the `portcullis` binary reads them.
+#[derive(clap::Parser)]
+struct AuthEnvironment {
+    #[command(flatten)]
+    auth: portcullis_server::Settings,
 }
 
 impl Settings {
-    /// `PAAS_DATABASE_URL` (default `sqlite://paas.db?mode=rwc`), `PAAS_BIND` (default
-    /// `127.0.0.1:3000`), and for Portcullis `PORTCULLIS_API_TOKEN`, `PORTCULLIS_SIGNUP`
-    /// (`first-user`, `open`, `closed`), `PORTCULLIS_COOKIE_SECURE` (default `true`) and
-    /// `PORTCULLIS_TRUSTED_ORIGINS` (comma-separated).
+    /// `PAAS_BIND` (default `127.0.0.1:3000`) and Portcullis's `PORTCULLIS_*` variables
+    /// (`PORTCULLIS_DATABASE_URL`, `PORTCULLIS_API_TOKEN`, `PORTCULLIS_SIGNUP`, …).
     pub fn from_env() -> Result<Self, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let signup = match var("PORTCULLIS_SIGNUP").as_deref() {
-            None | Some("first-user") => SignupPolicy::FirstUser,
-            Some("open") => SignupPolicy::Open,
-            Some("closed") => SignupPolicy::Closed,
-            Some(other) => return Err(format!("PORTCULLIS_SIGNUP: unknown mode '{other}'")),
-        };
-        let cookie_secure = match var("PORTCULLIS_COOKIE_SECURE").as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(format!(
-                    "PORTCULLIS_COOKIE_SECURE: '{other}' is not true or false"
-                ));
-            }
-        };
+        let bind = std::env::var("PAAS_BIND")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let environment = AuthEnvironment::try_parse_from(["paas"]).map_err(|e| e.to_string())?;
         Ok(Self {
-            database_url: var("PAAS_DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://paas.db?mode=rwc".into()),
-            bind: var("PAAS_BIND").unwrap_or_else(|| "127.0.0.1:3000".into()),
-            auth: Config {
-                signup,
-                cookie_secure,
-                trusted_origins: var("PORTCULLIS_TRUSTED_ORIGINS")
-                    .map(|v| v.split(',').map(|o| o.trim().to_owned()).collect())
-                    .unwrap_or_default(),
-                root_token: var("PORTCULLIS_API_TOKEN").map(RootToken::new),
-                ..Config::default()
-            },
+            bind,
+            auth: environment.auth,
         })
     }
 }
@@ -131,58 +114,37 @@ async fn deploy(
         id: Uuid::now_v7(),
         organization_id: org_id,
         requested_by: caller.principal.user_id(),
-        auth_method: caller.principal.auth_method(),
+        auth_method: caller.principal.auth_method().as_str(),
         role: access.role.map(|role| role.as_str()),
     })
 }
 
-/// A bound, ready-to-run PaaS (zero2prod's `Application`).
+/// A bound, ready-to-run PaaS (zero2prod's `Application`), started and stopped by the same
+/// functions as the `portcullis` binary.
 pub struct Application {
     auth: AppState,
-    acceptor: TcpAcceptor,
-    port: u16,
+    listening: Listening,
 }
 
 impl Application {
-    /// Connects to and migrates Portcullis's database, then binds.
+    /// Prepares Portcullis (database, migrations, policy, bootstrap admin), then binds.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        let auth = portcullis_api::connect(&settings.database_url, settings.auth, clock).await?;
-        let acceptor = TcpListener::bind(settings.bind.as_str())
-            .into_acceptor()
-            .await
-            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
-        let port = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr())
-            .map_or(0, |a| a.port());
-        Ok(Self {
-            auth,
-            acceptor,
-            port,
-        })
+        let auth = portcullis_server::prepare(&settings.auth, clock).await?;
+        let listening = portcullis_server::listen(&settings.bind).await?;
+        Ok(Self { auth, listening })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.listening.port()
     }
 
-    /// Serves until `shutdown` resolves. Portcullis's background work (the batched
-    /// `last_used_at` writes of API keys, and on PostgreSQL the listener for other replicas'
-    /// cache invalidations) runs beside the server and is flushed on the way out.
+    /// Serves until `shutdown` resolves; Portcullis's background work runs beside the server
+    /// and is flushed on the way out.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let background = self
-            .auth
-            .start_background()
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(self.auth), shutdown, Some(Duration::from_secs(30)))
-            .await;
-        background.stop().await;
-        served
+        let routes = app(self.auth.clone());
+        portcullis_server::serve(&self.auth, self.listening, routes, shutdown).await
     }
 }

@@ -1,8 +1,9 @@
-//! `paas`: the example PaaS with Portcullis embedded. Configure it with `PAAS_DATABASE_URL`,
-//! `PAAS_BIND` and Portcullis's `PORTCULLIS_*` variables (see `Settings::from_env`).
+//! `paas`: the example PaaS with Portcullis embedded. Configure it with `PAAS_BIND` and
+//! Portcullis's `PORTCULLIS_*` variables (see `Settings::from_env`).
 
 use paas::{Application, Settings};
 use portcullis_domain::SystemClock;
+use portcullis_server::shutdown_signal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -34,26 +35,4 @@ async fn run() -> Result<(), String> {
     app.run_until_stopped(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

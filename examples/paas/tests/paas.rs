@@ -2,8 +2,8 @@
 //! `/auth/api/v1/...` routes, then the PaaS's own routes are called with them.
 
 use paas::{Application, Settings};
-use portcullis_api::{Config, RootToken, SignupPolicy};
 use portcullis_domain::SystemClock;
+use portcullis_server::SignupMode;
 use portcullis_tests::{Backend, TestDatabase, assert_error, backend_tests, expect_json};
 use reqwest::header::{HeaderMap, HeaderValue, ORIGIN, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
@@ -211,15 +211,13 @@ impl Paas {
     async fn spawn(backend: Backend) -> Self {
         let database = TestDatabase::create(backend).await;
         let root_token = format!("root-{}", uuid::Uuid::new_v4().simple());
+        let mut auth = portcullis_server::Settings::with_database(database.url.clone());
+        auth.signup = SignupMode::Closed;
+        auth.cookie_secure = false;
+        auth.api_token = Some(root_token.clone());
         let settings = Settings {
-            database_url: database.url.clone(),
             bind: "127.0.0.1:0".into(),
-            auth: Config {
-                signup: SignupPolicy::Closed,
-                cookie_secure: false,
-                root_token: Some(RootToken::new(root_token.clone())),
-                ..Config::default()
-            },
+            auth,
         };
         let app = Application::build(settings, Arc::new(SystemClock))
             .await

@@ -1,16 +1,22 @@
-use super::auth::create_account;
+use super::auth::new_account;
 use super::organizations::OrganizationBody;
 use super::{Tag, UserBody, page};
 use crate::body::JsonBody;
-use crate::cache::Invalidation;
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::admin;
 use crate::state::AppState;
+use crate::statuses;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{Denial, Error, Principal};
 use uuid::Uuid;
+
+statuses! {
+    ListStatuses: 400, 401, 403, 500, 503;
+    CreateStatuses: 400, 401, 403, 409, 415, 422, 500, 503;
+    UpdateStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+}
 
 pub struct AdminApi;
 
@@ -36,21 +42,6 @@ pub enum CreatedUser {
     Created(Json<UserBody>),
 }
 
-/// The platform administrator: the root token, or a person whose user is a platform admin.
-fn require_platform_admin(caller: &Caller) -> ApiResult<()> {
-    let is_admin = match &caller.principal {
-        Principal::Root => true,
-        principal => {
-            principal.is_person() && caller.user.as_ref().is_some_and(|u| u.platform_admin)
-        }
-    };
-    if is_admin {
-        Ok(())
-    } else {
-        Err(Denial::Refused("only a platform administrator may do this").into())
-    }
-}
-
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "Tag::Admin")]
 impl AdminApi {
     /// Every user, newest first.
@@ -64,9 +55,8 @@ impl AdminApi {
         limit: Query<Option<u64>>,
         /// A user id: only users created strictly before it.
         before: Query<Option<Uuid>>,
-    ) -> ApiResult<Json<Vec<UserBody>>> {
-        require_platform_admin(&caller)?;
-        let users = state.store.list_users(page(limit.0, before.0)?).await?;
+    ) -> Answer<Json<Vec<UserBody>>, ListStatuses> {
+        let users = admin::list_users(&state, &caller, page(limit.0, before.0)?).await?;
         Ok(Json(users.iter().map(UserBody::from).collect()))
     }
 
@@ -77,14 +67,14 @@ impl AdminApi {
         state: Data<&AppState>,
         caller: Caller,
         body: JsonBody<CreateUser>,
-    ) -> ApiResult<CreatedUser> {
-        require_platform_admin(&caller)?;
+    ) -> Answer<CreatedUser, CreateStatuses> {
         let CreateUser {
             email,
             name,
             password,
         } = body.0;
-        let user = create_account(&state, &email, &password, name.as_deref(), false).await?;
+        let new = new_account(&email, password, name.as_deref())?;
+        let user = admin::create_user(&state, &caller, new).await?;
         Ok(CreatedUser::Created(Json((&user).into())))
     }
 
@@ -100,23 +90,12 @@ impl AdminApi {
         caller: Caller,
         user_id: Path<Uuid>,
         body: JsonBody<UpdateUser>,
-    ) -> ApiResult<Json<UserBody>> {
-        require_platform_admin(&caller)?;
+    ) -> Answer<Json<UserBody>, UpdateStatuses> {
         let UpdateUser {
             disabled,
             platform_admin,
         } = body.0;
-        let user = state
-            .store
-            .update_user(user_id.0, disabled, platform_admin)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
-        state.invalidate(Invalidation::User(user.id)).await;
-        if disabled == Some(true) {
-            for digest in state.store.delete_sessions_of_user(user.id, None).await? {
-                state.invalidate(Invalidation::Session(digest)).await;
-            }
-        }
+        let user = admin::update_user(&state, &caller, user_id.0, disabled, platform_admin).await?;
         Ok(Json((&user).into()))
     }
 
@@ -135,12 +114,9 @@ impl AdminApi {
         limit: Query<Option<u64>>,
         /// An organization id: only organizations created strictly before it.
         before: Query<Option<Uuid>>,
-    ) -> ApiResult<Json<Vec<OrganizationBody>>> {
-        require_platform_admin(&caller)?;
-        let organizations = state
-            .store
-            .list_organizations(page(limit.0, before.0)?)
-            .await?;
+    ) -> Answer<Json<Vec<OrganizationBody>>, ListStatuses> {
+        let page = page(limit.0, before.0)?;
+        let organizations = admin::list_organizations(&state, &caller, page).await?;
         Ok(Json(organizations.into_iter().map(Into::into).collect()))
     }
 }

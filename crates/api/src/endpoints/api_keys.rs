@@ -1,31 +1,34 @@
-use super::{NoContent, Nullable, Tag, audit};
+use super::{NoContent, Nullable, PermissionName, Tag, permission_names, permission_set};
 use crate::body::JsonBody;
-use crate::cache::Invalidation;
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::api_keys::{self, CreatedApiKey, NewApiKey};
 use crate::state::AppState;
-use chrono::{DateTime, Datelike, Duration, Utc};
-use poem::web::{Data, RemoteAddr};
+use crate::statuses;
+use chrono::{DateTime, Utc};
+use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{
-    Access, ApiKey, ApiKeySecret, AuditAction, Denial, Error, Name, Permission, Permissions,
-    Principal,
-};
+use portcullis_domain::{ApiKey, Name};
 use uuid::Uuid;
 
 pub struct ApiKeysApi;
 
-/// The longest rotation grace period: 7 days.
-const MAX_GRACE_SECONDS: i64 = 604_800;
+statuses! {
+    CreateStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+    ListStatuses: 400, 401, 403, 404, 500, 503;
+    KeyStatuses: 400, 401, 403, 404, 500, 503;
+    RotateStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
+}
 
 #[derive(Debug, Object)]
 pub struct CreateApiKey {
     pub name: String,
-    /// Non-empty subset of `admin`, `write`, `deploy`, `read`, within the creator's own permissions.
+    /// Within the creator's own permissions.
     #[oai(validator(min_items = 1))]
-    pub scopes: Vec<String>,
-    /// In the future; omitted: the key does not expire.
+    pub scopes: Vec<PermissionName>,
+    /// In the future. Omitted: the key does not expire; a key created with a key inherits the
+    /// creating key's expiry and cannot expire later.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -44,11 +47,14 @@ pub struct CreatedApiKeyBody {
     /// The secret. Store it now: it is not shown again.
     pub key: String,
     pub key_prefix: String,
-    pub scopes: Vec<String>,
+    /// As granted (`admin` implies the rest).
+    pub scopes: Vec<PermissionName>,
     pub organization_id: Uuid,
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub expires_at: Nullable<DateTime<Utc>>,
+    /// Null: a new key has not been rotated.
+    pub replaced_by_id: Nullable<Uuid>,
 }
 
 #[derive(Debug, Object)]
@@ -58,54 +64,62 @@ pub struct ApiKeyBody {
     pub name: String,
     /// The key's first 12 characters.
     pub key_prefix: String,
-    pub scopes: Vec<String>,
+    /// As granted (`admin` implies the rest).
+    pub scopes: Vec<PermissionName>,
     pub organization_id: Uuid,
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub expires_at: Nullable<DateTime<Utc>>,
     /// Written in batches: may lag by a few seconds.
     pub last_used_at: Nullable<DateTime<Utc>>,
+    /// The key that replaced this one when it was rotated, if it was.
+    pub replaced_by_id: Nullable<Uuid>,
 }
 
 impl From<ApiKey> for ApiKeyBody {
     fn from(k: ApiKey) -> Self {
         Self {
             id: k.id,
-            name: k.name,
+            name: k.name.into_inner(),
             key_prefix: k.key_prefix,
-            scopes: k.scopes.names(),
+            scopes: permission_names(k.scopes),
             organization_id: k.organization_id,
             user_id: k.user_id,
             created_at: k.created_at,
             expires_at: k.expires_at.into(),
             last_used_at: k.last_used_at.into(),
+            replaced_by_id: k.replaced_by_id.into(),
         }
     }
 }
 
 #[derive(ApiResponse)]
-pub enum CreatedApiKey {
+pub enum CreatedApiKeyResponse {
     #[oai(status = 201)]
     Created(Json<CreatedApiKeyBody>),
 }
 
-fn created(key: ApiKey, secret: &ApiKeySecret) -> CreatedApiKey {
-    CreatedApiKey::Created(Json(CreatedApiKeyBody {
-        id: key.id,
-        name: key.name,
-        key: secret.expose().to_owned(),
-        key_prefix: key.key_prefix,
-        scopes: key.scopes.names(),
-        organization_id: key.organization_id,
-        user_id: key.user_id,
-        created_at: key.created_at,
-        expires_at: key.expires_at.into(),
-    }))
+impl From<CreatedApiKey> for CreatedApiKeyResponse {
+    fn from(CreatedApiKey { key, secret }: CreatedApiKey) -> Self {
+        Self::Created(Json(CreatedApiKeyBody {
+            id: key.id,
+            name: key.name.into_inner(),
+            key: secret.expose().to_owned(),
+            key_prefix: key.key_prefix,
+            scopes: permission_names(key.scopes),
+            organization_id: key.organization_id,
+            user_id: key.user_id,
+            created_at: key.created_at,
+            expires_at: key.expires_at.into(),
+            replaced_by_id: key.replaced_by_id.into(),
+        }))
+    }
 }
 
 #[OpenApi(prefix_path = "/api/v1/organizations", tag = "Tag::ApiKeys")]
 impl ApiKeysApi {
-    /// Create an API key for the caller in this organization (any member).
+    /// Create an API key for the caller in this organization (any member). Its scopes must lie
+    /// within the caller's permissions; a key created with a key never outlives it.
     #[oai(
         path = "/:org_id/api-keys",
         method = "post",
@@ -115,58 +129,22 @@ impl ApiKeysApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         body: JsonBody<CreateApiKey>,
-    ) -> ApiResult<CreatedApiKey> {
-        let org = org_id.0;
-        let access = state.access(&caller, org).await?;
-        let user_id = match (&caller.principal, caller.principal.user_id()) {
-            (Principal::Root, _) | (_, None) => {
-                return Err(Denial::Refused("the root token cannot own API keys").into());
-            }
-            (_, Some(id)) => id,
-        };
+    ) -> Answer<CreatedApiKeyResponse, CreateStatuses> {
         let CreateApiKey {
             name,
             scopes,
             expires_at,
         } = body.0;
-        let name = Name::parse(&name)?;
-        let scopes = Permissions::parse_scopes(&scopes)?;
-        let now = state.clock.now();
-        if expires_at.is_some_and(|at| at <= now) {
-            return Err(Error::validation("expires_at must be in the future").into());
-        }
-        // RFC 3339 has four-digit years: a later expiry could not be written back in responses.
-        if expires_at.is_some_and(|at| at.year() > 9999) {
-            return Err(Error::validation("expires_at must be before the year 10000").into());
-        }
-        access.require_all(scopes.expand())?;
-        let secret = ApiKeySecret::generate(&state.config.key_prefix);
-        let key = ApiKey {
-            id: portcullis_domain::new_id(),
-            organization_id: org,
-            user_id,
-            name: name.into_inner(),
-            key_prefix: secret.display_prefix().to_owned(),
-            scopes,
-            created_at: now,
+        let new = NewApiKey {
+            name: Name::parse(&name)?,
+            scopes: permission_set(&scopes),
             expires_at,
-            last_used_at: None,
         };
-        state.store.create_api_key(&key, &secret.digest()).await?;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org,
-            AuditAction::ApiKeyCreated,
-            "api_key",
-            key.id,
-        )
-        .await?;
-        Ok(created(key, &secret))
+        Ok(api_keys::create(&state, &caller, org_id.0, new)
+            .await?
+            .into())
     }
 
     /// The organization's keys: all of them for admins, the caller's own for others.
@@ -180,18 +158,12 @@ impl ApiKeysApi {
         state: Data<&AppState>,
         caller: Caller,
         org_id: Path<Uuid>,
-    ) -> ApiResult<Json<Vec<ApiKeyBody>>> {
-        let access = state.access(&caller, org_id.0).await?;
-        let only = if access.permissions.contains(Permission::Admin) {
-            None
-        } else {
-            caller.principal.user_id()
-        };
-        let keys = state.store.api_keys(org_id.0, only).await?;
+    ) -> Answer<Json<Vec<ApiKeyBody>>, ListStatuses> {
+        let keys = api_keys::list(&state, &caller, org_id.0).await?;
         Ok(Json(keys.into_iter().map(Into::into).collect()))
     }
 
-    /// One key (its owner, or an admin).
+    /// One key: its own user's, an admin's, or a key holding every permission it has.
     #[oai(
         path = "/:org_id/api-keys/:key_id",
         method = "get",
@@ -203,12 +175,13 @@ impl ApiKeysApi {
         caller: Caller,
         org_id: Path<Uuid>,
         key_id: Path<Uuid>,
-    ) -> ApiResult<Json<ApiKeyBody>> {
-        let key = manageable_key(&state, &caller, org_id.0, key_id.0).await?;
+    ) -> Answer<Json<ApiKeyBody>, KeyStatuses> {
+        let key = api_keys::get(&state, &caller, org_id.0, key_id.0).await?;
         Ok(Json(key.into()))
     }
 
-    /// Revoke a key (its owner, or an admin): it gives 401 from now on.
+    /// Revoke a key (its own user, an admin, or a key holding every permission it has): it
+    /// gives 401 from now on.
     #[oai(
         path = "/:org_id/api-keys/:key_id",
         method = "delete",
@@ -218,32 +191,16 @@ impl ApiKeysApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         key_id: Path<Uuid>,
-    ) -> ApiResult<NoContent> {
-        let key = manageable_key(&state, &caller, org_id.0, key_id.0).await?;
-        let digest = state
-            .store
-            .delete_api_key(org_id.0, key.id)
-            .await?
-            .ok_or(Error::NotFound("API key"))?;
-        state.invalidate(Invalidation::Key(digest)).await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org_id.0,
-            AuditAction::ApiKeyRevoked,
-            "api_key",
-            key.id,
-        )
-        .await?;
+    ) -> Answer<NoContent, KeyStatuses> {
+        api_keys::revoke(&state, &caller, org_id.0, key_id.0).await?;
         Ok(NoContent::NoContent)
     }
 
     /// Replace a key with a new secret (same name, scopes, expiry and user); the old one works
-    /// for `grace_period_seconds` more.
+    /// for `grace_period_seconds` more. Only the key's own user rotates it, and only once: a
+    /// second rotation is 409 (rotate the successor instead).
     #[oai(
         path = "/:org_id/api-keys/:key_id/rotate",
         method = "post",
@@ -253,66 +210,13 @@ impl ApiKeysApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         key_id: Path<Uuid>,
         body: JsonBody<Option<RotateApiKey>>,
-    ) -> ApiResult<CreatedApiKey> {
+    ) -> Answer<CreatedApiKeyResponse, RotateStatuses> {
         let grace = body.0.and_then(|b| b.grace_period_seconds).unwrap_or(0);
-        if !(0..=MAX_GRACE_SECONDS).contains(&grace) {
-            return Err(
-                Error::validation("grace_period_seconds must be between 0 and 604800").into(),
-            );
-        }
-        let old = manageable_key(&state, &caller, org_id.0, key_id.0).await?;
-        let now = state.clock.now();
-        let old_until = (grace > 0).then(|| {
-            let end = now + Duration::seconds(grace);
-            old.expires_at.map_or(end, |own| own.min(end))
-        });
-        let secret = ApiKeySecret::generate(&state.config.key_prefix);
-        let new = ApiKey {
-            id: portcullis_domain::new_id(),
-            key_prefix: secret.display_prefix().to_owned(),
-            created_at: now,
-            last_used_at: None,
-            ..old.clone()
-        };
-        let old_digest = state
-            .store
-            .rotate_api_key(old.id, old_until, &new, &secret.digest())
+        Ok(api_keys::rotate(&state, &caller, org_id.0, key_id.0, grace)
             .await?
-            .ok_or(Error::NotFound("API key"))?;
-        state.invalidate(Invalidation::Key(old_digest)).await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org_id.0,
-            AuditAction::ApiKeyRotated,
-            "api_key",
-            old.id,
-        )
-        .await?;
-        Ok(created(new, &secret))
+            .into())
     }
-}
-
-/// A key the caller may see and manage: their own, or any in an organization they administer.
-async fn manageable_key(
-    state: &AppState,
-    caller: &Caller,
-    org: Uuid,
-    key_id: Uuid,
-) -> ApiResult<ApiKey> {
-    let access: Access = state.access(caller, org).await?;
-    let key = state
-        .store
-        .api_key(org, key_id)
-        .await?
-        .ok_or(Error::NotFound("API key"))?;
-    if key.user_id != caller.principal.user_id().unwrap_or_default() {
-        access.require(Permission::Admin)?;
-    }
-    Ok(key)
 }

@@ -1,13 +1,19 @@
-use super::{Nullable, Tag, client_ip, page};
+use super::{Nullable, Tag, page};
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::audit_events;
 use crate::state::AppState;
+use crate::statuses;
 use chrono::{DateTime, Utc};
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{Object, OpenApi, payload::Json};
-use portcullis_domain::{AuditAction, AuditEvent, Error, Permission};
+use portcullis_domain::AuditEvent;
 use uuid::Uuid;
+
+statuses! {
+    ListStatuses: 400, 401, 403, 404, 500, 503;
+}
 
 pub struct AuditApi;
 
@@ -57,35 +63,9 @@ impl AuditApi {
         limit: Query<Option<u64>>,
         /// An event id: only events strictly older than it.
         before: Query<Option<Uuid>>,
-    ) -> ApiResult<Json<Vec<AuditEventBody>>> {
-        state.require(&caller, org_id.0, Permission::Admin).await?;
-        let events = state
-            .store
-            .audit_events(org_id.0, page(limit.0, before.0)?)
-            .await?;
+    ) -> Answer<Json<Vec<AuditEventBody>>, ListStatuses> {
+        let page = page(limit.0, before.0)?;
+        let events = audit_events::list(&state, &caller, org_id.0, page).await?;
         Ok(Json(events.into_iter().map(Into::into).collect()))
     }
-}
-
-/// Appends an event to the organization's trail.
-pub(crate) async fn record(
-    state: &AppState,
-    caller: &Caller,
-    remote: &RemoteAddr,
-    organization_id: Uuid,
-    action: AuditAction,
-    target_kind: &str,
-    target_id: Uuid,
-) -> Result<(), Error> {
-    let event = AuditEvent {
-        id: portcullis_domain::new_id(),
-        organization_id,
-        at: state.clock.now(),
-        actor_user_id: caller.principal.user_id(),
-        actor_api_key_id: caller.principal.api_key_id(),
-        action: action.as_str().to_owned(),
-        target: format!("{target_kind}:{target_id}"),
-        ip: client_ip(remote),
-    };
-    state.store.record_audit(&event).await
 }

@@ -1,21 +1,18 @@
-use super::{NoContent, Nullable, Tag, UserBody, client_addr, client_ip};
+use super::{NoContent, Nullable, Tag, UserBody, client_addr};
 use crate::body::JsonBody;
-use crate::cache::Invalidation;
-use crate::config::SignupPolicy;
-use crate::credentials::{Caller, SessionCaller};
-use crate::error::ApiResult;
+use crate::credentials::Caller;
+use crate::error::Answer;
+use crate::operations::accounts::{self, LoggedIn, NewAccount};
+use crate::operations::identity;
+use crate::security::SessionCaller;
 use crate::state::AppState;
-use crate::tokens::LIFETIME;
+use crate::statuses;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::session::expiry_after;
-use portcullis_domain::{
-    Denial, Email, Error, Name, Password, Principal, Session, SessionToken, Unauthenticated, User,
-};
-use portcullis_persistence::NewUser;
+use portcullis_domain::{Email, Error, Name, Session};
 use uuid::Uuid;
 
 pub struct AuthApi;
@@ -114,6 +111,15 @@ pub struct AccessTokenBody {
     pub expires_in: i64,
 }
 
+statuses! {
+    SignupStatuses: 400, 403, 409, 415, 422, 429, 500, 503;
+    LoginStatuses: 400, 401, 415, 422, 429, 500, 503;
+    SessionStatuses: 401, 403, 500, 503;
+    RevokeSessionStatuses: 400, 401, 403, 404, 500, 503;
+    PasswordStatuses: 400, 401, 403, 415, 422, 500, 503;
+    TokenStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+}
+
 #[derive(ApiResponse)]
 pub enum SignupResponse {
     #[oai(status = 201)]
@@ -134,6 +140,19 @@ pub enum LogoutResponse {
     NoContent(#[oai(header = "Set-Cookie")] String),
 }
 
+/// An account to create, from its request fields.
+pub(crate) fn new_account(
+    email: &str,
+    password: String,
+    name: Option<&str>,
+) -> Result<NewAccount, Error> {
+    Ok(NewAccount {
+        email: Email::parse(email)?,
+        password,
+        name: name.map(Name::parse).transpose()?,
+    })
+}
+
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "Tag::Auth")]
 impl AuthApi {
     /// Create an account (see `PORTCULLIS_SIGNUP`).
@@ -143,24 +162,14 @@ impl AuthApi {
         state: Data<&AppState>,
         remote: &RemoteAddr,
         body: JsonBody<SignupRequest>,
-    ) -> ApiResult<SignupResponse> {
-        state.password_attempts.check(client_addr(remote))?;
-        let first_user = match state.config.signup {
-            SignupPolicy::Closed => return Err(Denial::Refused("sign-up is closed").into()),
-            SignupPolicy::Open => false,
-            SignupPolicy::FirstUser if state.store.count_users().await? > 0 => {
-                return Err(
-                    Denial::Refused("sign-up is closed: the first user already exists").into(),
-                );
-            }
-            SignupPolicy::FirstUser => true,
-        };
+    ) -> Answer<SignupResponse, SignupStatuses> {
         let SignupRequest {
             email,
             password,
             name,
         } = body.0;
-        let user = create_account(&state, &email, &password, name.as_deref(), first_user).await?;
+        let new = new_account(&email, password, name.as_deref())?;
+        let user = accounts::sign_up(&state, client_addr(remote), new).await?;
         Ok(SignupResponse::Created(Json(UserEnvelope {
             user: (&user).into(),
         })))
@@ -174,36 +183,14 @@ impl AuthApi {
         remote: &RemoteAddr,
         request: &Request,
         body: JsonBody<LoginRequest>,
-    ) -> ApiResult<LoginResponse> {
-        state.password_attempts.check(client_addr(remote))?;
+    ) -> Answer<LoginResponse, LoginStatuses> {
         let LoginRequest { email, password } = body.0;
-        let found = match Email::parse(&email) {
-            Ok(email) => state.store.user_with_password_hash(&email).await?,
-            Err(_) => None,
-        };
-        let hash = found.as_ref().map(|(_, hash)| hash.as_str());
-        let matches = state.passwords.verify(&password, hash).await?;
-        let user = match found {
-            Some((user, _)) if matches && !user.disabled => user,
-            _ => return Err(Error::Unauthenticated(Unauthenticated::BadPassword).into()),
-        };
-        let now = state.clock.now();
-        let token = SessionToken::generate();
-        let session = Session {
-            id: portcullis_domain::new_id(),
-            user_id: user.id,
-            created_at: now,
-            updated_at: now,
-            expires_at: expiry_after(now),
-            user_agent: request
-                .header("user-agent")
-                .map(|ua| ua.chars().take(512).collect()),
-            ip: client_ip(remote),
-        };
-        state
-            .store
-            .create_session(&session, &token.digest())
-            .await?;
+        let user_agent = request.header("user-agent");
+        let LoggedIn {
+            user,
+            session,
+            token,
+        } = accounts::log_in(&state, client_addr(remote), user_agent, &email, &password).await?;
         let body = LoginBody {
             user: (&user).into(),
             session: NewSession {
@@ -220,14 +207,17 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         caller: SessionCaller,
-    ) -> ApiResult<LogoutResponse> {
-        end_session(&state, caller.user.id, caller.session.id).await?;
+    ) -> Answer<LogoutResponse, SessionStatuses> {
+        accounts::end_session(&state, caller.user.id, caller.session.id).await?;
         Ok(LogoutResponse::NoContent(state.cleared_cookie()))
     }
 
     /// The current session and its user.
     #[oai(path = "/session", method = "get", operation_id = "get_session")]
-    async fn session(&self, caller: SessionCaller) -> ApiResult<Json<CurrentSession>> {
+    async fn session(
+        &self,
+        caller: SessionCaller,
+    ) -> Answer<Json<CurrentSession>, SessionStatuses> {
         Ok(Json(CurrentSession {
             user: caller.user.as_ref().into(),
             session: caller.session.as_ref().into(),
@@ -240,11 +230,8 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         caller: SessionCaller,
-    ) -> ApiResult<Json<Vec<SessionListItem>>> {
-        let sessions = state
-            .store
-            .live_sessions(caller.user.id, state.clock.now())
-            .await?;
+    ) -> Answer<Json<Vec<SessionListItem>>, SessionStatuses> {
+        let sessions = accounts::sessions(&state, caller.user.id).await?;
         Ok(Json(
             sessions
                 .into_iter()
@@ -272,115 +259,49 @@ impl AuthApi {
         state: Data<&AppState>,
         caller: SessionCaller,
         session_id: Path<Uuid>,
-    ) -> ApiResult<NoContent> {
-        end_session(&state, caller.user.id, session_id.0).await?;
+    ) -> Answer<NoContent, RevokeSessionStatuses> {
+        accounts::end_session(&state, caller.user.id, session_id.0).await?;
         Ok(NoContent::NoContent)
     }
 
-    /// Change the password; every other session of the user ends.
+    /// Change the password; every other session of the user ends. A wrong current password is 403.
     #[oai(path = "/password", method = "post", operation_id = "change_password")]
     async fn change_password(
         &self,
         state: Data<&AppState>,
         caller: SessionCaller,
         body: JsonBody<PasswordChange>,
-    ) -> ApiResult<NoContent> {
+    ) -> Answer<NoContent, PasswordStatuses> {
         let PasswordChange {
             current_password,
             new_password,
         } = body.0;
-        let user = &caller.user;
-        let hash = state.store.password_hash(user.id).await?;
-        if !state
-            .passwords
-            .verify(&current_password, hash.as_deref())
-            .await?
-        {
-            return Err(Denial::Refused("the current password is incorrect").into());
-        }
-        let new_password = Password::parse(&new_password, &Email::parse(&user.email)?)?;
-        let new_hash = state.passwords.hash(new_password.expose()).await?;
-        state.store.set_password_hash(user.id, &new_hash).await?;
-        for digest in state
-            .store
-            .delete_sessions_of_user(user.id, Some(caller.session.id))
-            .await?
-        {
-            state.invalidate(Invalidation::Session(digest)).await;
-        }
+        accounts::change_password(
+            &state,
+            &caller.user,
+            caller.session.id,
+            &current_password,
+            &new_password,
+        )
+        .await?;
         Ok(NoContent::NoContent)
     }
 
-    /// Mint a 5-minute access token (EdDSA JWT) carrying the caller's effective permissions in one organization.
+    /// Mint a 5-minute access token (EdDSA JWT) carrying the caller's effective permissions in
+    /// one organization. Access tokens cannot mint access tokens.
     #[oai(path = "/token", method = "post", operation_id = "create_access_token")]
     async fn token(
         &self,
         state: Data<&AppState>,
         caller: Caller,
         body: JsonBody<Option<TokenRequest>>,
-    ) -> ApiResult<Json<AccessTokenBody>> {
-        let requested = body.0.and_then(|b| b.organization_id);
-        let organization_id = match (&caller.principal, requested) {
-            (Principal::AccessToken { .. }, _) => {
-                return Err(
-                    Denial::Refused("an access token cannot mint another access token").into(),
-                );
-            }
-            (_, Some(id)) => id,
-            (
-                Principal::ApiKey {
-                    organization_id, ..
-                },
-                None,
-            ) => *organization_id,
-            (_, None) => return Err(Error::validation("organization_id is required").into()),
-        };
-        let access = state.access(&caller, organization_id).await?;
-        let now = state.clock.now();
-        let token = state.tokens.issue(
-            &caller.principal,
-            organization_id,
-            access.role,
-            access.permissions,
-            now,
-        )?;
+    ) -> Answer<Json<AccessTokenBody>, TokenStatuses> {
+        let organization_id = body.0.and_then(|b| b.organization_id);
+        let minted = identity::mint_token(&state, &caller, organization_id).await?;
         Ok(Json(AccessTokenBody {
-            access_token: token,
+            access_token: minted.token,
             token_type: "Bearer".into(),
-            expires_in: LIFETIME.num_seconds(),
+            expires_in: minted.expires_in,
         }))
     }
-}
-
-async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> ApiResult<()> {
-    let digest = state
-        .store
-        .delete_session(user_id, session_id)
-        .await?
-        .ok_or(Error::NotFound("session"))?;
-    state.invalidate(Invalidation::Session(digest)).await;
-    Ok(())
-}
-
-/// Validates and creates an account (signup, or a platform admin creating a user).
-pub(crate) async fn create_account(
-    state: &AppState,
-    email: &str,
-    password: &str,
-    name: Option<&str>,
-    platform_admin: bool,
-) -> ApiResult<User> {
-    let email = Email::parse(email)?;
-    let password = Password::parse(password, &email)?;
-    let name = name.map(Name::parse).transpose()?.map(Name::into_inner);
-    let password_hash = state.passwords.hash(password.expose()).await?;
-    let new_user = NewUser {
-        id: portcullis_domain::new_id(),
-        email,
-        name,
-        password_hash,
-        platform_admin,
-        created_at: state.clock.now(),
-    };
-    Ok(state.store.create_user(new_user).await?)
 }

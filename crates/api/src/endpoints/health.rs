@@ -1,10 +1,15 @@
 use super::Tag;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Answer, ApiError};
 use crate::state::AppState;
+use crate::statuses;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 
 pub struct HealthApi;
+
+statuses! {
+    ReadyStatuses: 503;
+}
 
 #[derive(Debug, Object)]
 pub struct Status {
@@ -48,7 +53,7 @@ impl HealthApi {
 
     /// Readiness: the database answers (503 when it does not).
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
-    async fn readyz(&self, state: Data<&AppState>) -> ApiResult<Json<Status>> {
+    async fn readyz(&self, state: Data<&AppState>) -> Answer<Json<Status>, ReadyStatuses> {
         state
             .store
             .ping()

@@ -1,32 +1,37 @@
-use super::{Nullable, Tag, UserBody};
+use super::{AuthMethodName, Nullable, PermissionName, RoleName, Tag, UserBody, permission_names};
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::identity;
 use crate::state::AppState;
+use crate::statuses;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{Error, Permission, Permissions, Principal};
 use uuid::Uuid;
 
 pub struct MeApi;
 
+statuses! {
+    MeStatuses: 401, 403, 500, 503;
+    AuthorizeStatuses: 400, 401, 403, 404, 422, 500, 503;
+}
+
 #[derive(Debug, Object)]
 pub struct MembershipBody {
     pub organization_id: Uuid,
-    pub role: String,
+    pub role: RoleName,
 }
 
 #[derive(Debug, Object)]
 pub struct MeBody {
     /// Null for the root token.
     pub user: Nullable<UserBody>,
-    /// `session`, `api_key`, `access_token` or `root_token`.
-    pub auth_method: String,
+    pub auth_method: AuthMethodName,
     /// The organization a key or access token is bound to.
     pub organization_id: Nullable<Uuid>,
     pub api_key_id: Nullable<Uuid>,
     /// Effective permissions there, spelled out (empty for a session: see `memberships`).
-    pub scopes: Vec<String>,
+    pub scopes: Vec<PermissionName>,
     pub memberships: Vec<MembershipBody>,
 }
 
@@ -37,10 +42,10 @@ pub struct AuthorizeBody {
     pub user_id: Nullable<Uuid>,
     pub organization_id: Uuid,
     /// Null for the root token.
-    pub role: Nullable<String>,
+    pub role: Nullable<RoleName>,
     /// Effective permissions in the organization.
-    pub scopes: Vec<String>,
-    pub auth_method: String,
+    pub scopes: Vec<PermissionName>,
+    pub auth_method: AuthMethodName,
 }
 
 #[derive(ApiResponse)]
@@ -60,34 +65,20 @@ pub enum AuthorizeResponse {
 impl MeApi {
     /// Who is calling, how, and with which permissions.
     #[oai(path = "/me", method = "get", operation_id = "me")]
-    async fn me(&self, state: Data<&AppState>, caller: Caller) -> ApiResult<Json<MeBody>> {
-        let organization_id = caller.principal.bound_organization();
-        let (scopes, memberships) = match (&caller.principal, organization_id) {
-            (Principal::Root, _) => (Permissions::ALL, Vec::new()),
-            (Principal::Session { user_id, .. }, _) => {
-                (Permissions::EMPTY, state.store.memberships(*user_id).await?)
-            }
-            (_, Some(org)) => {
-                let access = state.access(&caller, org).await?;
-                let membership = access.role.map(|role| portcullis_domain::Membership {
-                    organization_id: org,
-                    role,
-                });
-                (access.permissions, membership.into_iter().collect())
-            }
-            (_, None) => unreachable!("keys and tokens are bound to an organization"),
-        };
+    async fn me(&self, state: Data<&AppState>, caller: Caller) -> Answer<Json<MeBody>, MeStatuses> {
+        let me = identity::me(&state, &caller).await?;
         Ok(Json(MeBody {
             user: caller.user.as_deref().map(UserBody::from).into(),
             auth_method: caller.principal.auth_method().into(),
-            organization_id: organization_id.into(),
+            organization_id: me.organization_id.into(),
             api_key_id: caller.principal.api_key_id().into(),
-            scopes: scopes.names(),
-            memberships: memberships
+            scopes: permission_names(me.scopes),
+            memberships: me
+                .memberships
                 .into_iter()
                 .map(|m| MembershipBody {
                     organization_id: m.organization_id,
-                    role: m.role.as_str().into(),
+                    role: m.role.into(),
                 })
                 .collect(),
         }))
@@ -100,36 +91,31 @@ impl MeApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        /// `admin`, `write`, `deploy` or `read`.
-        permission: Query<String>,
+        permission: Query<PermissionName>,
         /// Defaults to the organization of an API key or access token.
         organization_id: Query<Option<Uuid>>,
-    ) -> ApiResult<AuthorizeResponse> {
-        let permission: Permission = permission.0.parse().map_err(|_| {
-            Error::BadRequest("permission must be one of admin, write, deploy, read".into())
-        })?;
-        let organization_id = organization_id
-            .0
-            .or(caller.principal.bound_organization())
-            .ok_or_else(|| {
-                Error::validation("organization_id is required for sessions and the root token")
-            })?;
-        let access = state.require(&caller, organization_id, permission).await?;
+    ) -> Answer<AuthorizeResponse, AuthorizeStatuses> {
+        let (organization_id, access) =
+            identity::authorize(&state, &caller, permission.0.into(), organization_id.0).await?;
         let user_id = caller.principal.user_id();
-        let role = access.role.map(|r| r.as_str().to_owned());
-        let scopes = access.permissions.names();
+        let role = access.role.map(RoleName::from);
+        let scopes = access.permissions;
         let headers = (
             user_id.map(|id| id.to_string()).unwrap_or_default(),
             organization_id.to_string(),
-            role.clone().unwrap_or_default(),
-            scopes.join(","),
+            access
+                .role
+                .map(|r| r.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            scopes.to_csv(),
         );
         let body = AuthorizeBody {
             allowed: true,
             user_id: user_id.into(),
             organization_id,
             role: role.into(),
-            scopes,
+            scopes: permission_names(scopes),
             auth_method: caller.principal.auth_method().into(),
         };
         Ok(AuthorizeResponse::Allowed(

@@ -1,17 +1,24 @@
-use super::{NoContent, Nullable, Tag, audit};
+use super::{NoContent, Nullable, RoleName, Tag};
 use crate::body::JsonBody;
-use crate::cache::Invalidation;
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::members;
 use crate::state::AppState;
+use crate::statuses;
 use chrono::{DateTime, Utc};
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{AuditAction, Email, Error, Member, OwnerAction, Permission, Role};
+use portcullis_domain::{Email, Member};
 use uuid::Uuid;
 
 pub struct MembersApi;
+
+statuses! {
+    ListStatuses: 400, 401, 403, 404, 500, 503;
+    AddStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
+    RemoveStatuses: 400, 401, 403, 404, 409, 500, 503;
+}
 
 #[derive(Debug, Object)]
 #[oai(rename = "Member")]
@@ -19,8 +26,7 @@ pub struct MemberBody {
     pub user_id: Uuid,
     pub email: String,
     pub name: Nullable<String>,
-    /// `owner`, `admin`, `developer` or `viewer`.
-    pub role: String,
+    pub role: RoleName,
     pub joined_at: DateTime<Utc>,
 }
 
@@ -28,9 +34,9 @@ impl From<Member> for MemberBody {
     fn from(m: Member) -> Self {
         Self {
             user_id: m.user_id,
-            email: m.email,
-            name: m.name.into(),
-            role: m.role.as_str().into(),
+            email: m.email.to_string(),
+            name: m.name.map(|name| name.into_inner()).into(),
+            role: m.role.into(),
             joined_at: m.joined_at,
         }
     }
@@ -40,13 +46,14 @@ impl From<Member> for MemberBody {
 pub struct AddMember {
     /// An existing user's email.
     pub email: String,
-    /// `owner` (only an owner grants it), `admin`, `developer` or `viewer`.
-    pub role: String,
+    /// Only an owner grants `owner`.
+    pub role: RoleName,
 }
 
 #[derive(Debug, Object)]
 pub struct ChangeRole {
-    pub role: String,
+    /// Only an owner grants or takes away `owner`.
+    pub role: RoleName,
 }
 
 #[derive(ApiResponse)]
@@ -68,9 +75,8 @@ impl MembersApi {
         state: Data<&AppState>,
         caller: Caller,
         org_id: Path<Uuid>,
-    ) -> ApiResult<Json<Vec<MemberBody>>> {
-        state.require(&caller, org_id.0, Permission::Read).await?;
-        let members = state.store.members(org_id.0).await?;
+    ) -> Answer<Json<Vec<MemberBody>>, ListStatuses> {
+        let members = members::list(&state, &caller, org_id.0).await?;
         Ok(Json(members.into_iter().map(Into::into).collect()))
     }
 
@@ -84,47 +90,17 @@ impl MembersApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         body: JsonBody<AddMember>,
-    ) -> ApiResult<AddedMember> {
-        let org = org_id.0;
-        let access = state.require(&caller, org, Permission::Admin).await?;
-        let role: Role = body.0.role.parse()?;
+    ) -> Answer<AddedMember, AddStatuses> {
         let email = Email::parse(&body.0.email)?;
-        if role == Role::Owner {
-            access.require_owner(&state.policy, OwnerAction::GrantOwner)?;
-        }
-        let user = state
-            .store
-            .user_by_email(&email)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
-        let member = state
-            .store
-            .add_member(org, user.id, role, state.clock.now())
-            .await?;
-        state
-            .invalidate(Invalidation::Role {
-                user_id: user.id,
-                organization_id: org,
-            })
-            .await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org,
-            AuditAction::MemberAdded,
-            "user",
-            user.id,
-        )
-        .await?;
+        let role = body.0.role.into();
+        let member = members::add(&state, &caller, org_id.0, &email, role).await?;
         Ok(AddedMember::Created(Json(member.into())))
     }
 
     /// Change a member's role (needs `admin`; making or unmaking an owner needs an owner).
-    /// The last owner cannot be demoted.
+    /// The last owner cannot be demoted (409).
     #[oai(
         path = "/:org_id/members/:user_id",
         method = "patch",
@@ -134,47 +110,17 @@ impl MembersApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         user_id: Path<Uuid>,
         body: JsonBody<ChangeRole>,
-    ) -> ApiResult<Json<MemberBody>> {
-        let (org, user) = (org_id.0, user_id.0);
-        let access = state.require(&caller, org, Permission::Admin).await?;
-        let role: Role = body.0.role.parse()?;
-        let current = state
-            .store
-            .member(org, user)
-            .await?
-            .ok_or(Error::NotFound("member"))?;
-        if role == Role::Owner || current.role == Role::Owner {
-            access.require_owner(&state.policy, OwnerAction::GrantOwner)?;
-        }
-        let member = state
-            .store
-            .change_role(org, user, role)
-            .await?
-            .ok_or(Error::NotFound("member"))?;
-        state
-            .invalidate(Invalidation::Role {
-                user_id: user,
-                organization_id: org,
-            })
-            .await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org,
-            AuditAction::MemberRoleChanged,
-            "user",
-            user,
-        )
-        .await?;
+    ) -> Answer<Json<MemberBody>, AddStatuses> {
+        let role = body.0.role.into();
+        let member = members::change_role(&state, &caller, org_id.0, user_id.0, role).await?;
         Ok(Json(member.into()))
     }
 
-    /// Remove a member (needs `admin`, or be that member). The last owner cannot leave.
+    /// Remove a member (needs `admin`; an owner to remove an owner), or leave (a person, or a
+    /// key with `admin`). The last owner cannot leave (409).
     #[oai(
         path = "/:org_id/members/:user_id",
         method = "delete",
@@ -184,44 +130,10 @@ impl MembersApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         user_id: Path<Uuid>,
-    ) -> ApiResult<NoContent> {
-        let (org, user) = (org_id.0, user_id.0);
-        let leaving = caller.principal.user_id() == Some(user);
-        let access = if leaving {
-            state.access(&caller, org).await?
-        } else {
-            state.require(&caller, org, Permission::Admin).await?
-        };
-        let current = state
-            .store
-            .member(org, user)
-            .await?
-            .ok_or(Error::NotFound("member"))?;
-        if !leaving && current.role == Role::Owner {
-            access.require_owner(&state.policy, OwnerAction::GrantOwner)?;
-        }
-        if !state.store.remove_member(org, user).await? {
-            return Err(Error::NotFound("member").into());
-        }
-        state
-            .invalidate(Invalidation::Role {
-                user_id: user,
-                organization_id: org,
-            })
-            .await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            org,
-            AuditAction::MemberRemoved,
-            "user",
-            user,
-        )
-        .await?;
+    ) -> Answer<NoContent, RemoveStatuses> {
+        members::remove(&state, &caller, org_id.0, user_id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

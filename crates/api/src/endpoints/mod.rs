@@ -12,12 +12,13 @@ pub mod organizations;
 use chrono::{DateTime, Utc};
 use poem::web::RemoteAddr;
 use poem_openapi::{
-    Object, Tags,
+    Enum, Object, Tags,
     registry::{MetaSchema, MetaSchemaRef, Registry},
     types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
 };
-use portcullis_domain::{Error, User};
+use portcullis_domain::{AuthMethod, Error, Permissions, Role, User};
 use std::borrow::Cow;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 #[derive(poem_openapi::ApiResponse)]
@@ -66,6 +67,102 @@ pub enum Tag {
     Admin,
 }
 
+/// A permission, which is also an API key scope. `admin` implies the other three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "Permission", rename_all = "lowercase")]
+pub enum PermissionName {
+    Admin,
+    Write,
+    Deploy,
+    Read,
+}
+
+impl From<PermissionName> for portcullis_domain::Permission {
+    fn from(name: PermissionName) -> Self {
+        match name {
+            PermissionName::Admin => Self::Admin,
+            PermissionName::Write => Self::Write,
+            PermissionName::Deploy => Self::Deploy,
+            PermissionName::Read => Self::Read,
+        }
+    }
+}
+
+impl From<portcullis_domain::Permission> for PermissionName {
+    fn from(permission: portcullis_domain::Permission) -> Self {
+        use portcullis_domain::Permission;
+        match permission {
+            Permission::Admin => Self::Admin,
+            Permission::Write => Self::Write,
+            Permission::Deploy => Self::Deploy,
+            Permission::Read => Self::Read,
+        }
+    }
+}
+
+/// A set of permissions, in the contract's order.
+pub(crate) fn permission_names(set: Permissions) -> Vec<PermissionName> {
+    set.iter().map(Into::into).collect()
+}
+
+/// The permissions of a request body; duplicates collapse.
+pub(crate) fn permission_set(names: &[PermissionName]) -> Permissions {
+    names.iter().map(|&name| name.into()).collect()
+}
+
+/// A member's role in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "Role", rename_all = "lowercase")]
+pub enum RoleName {
+    Owner,
+    Admin,
+    Developer,
+    Viewer,
+}
+
+impl From<RoleName> for Role {
+    fn from(name: RoleName) -> Self {
+        match name {
+            RoleName::Owner => Self::Owner,
+            RoleName::Admin => Self::Admin,
+            RoleName::Developer => Self::Developer,
+            RoleName::Viewer => Self::Viewer,
+        }
+    }
+}
+
+impl From<Role> for RoleName {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => Self::Owner,
+            Role::Admin => Self::Admin,
+            Role::Developer => Self::Developer,
+            Role::Viewer => Self::Viewer,
+        }
+    }
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "AuthMethod", rename_all = "snake_case")]
+pub enum AuthMethodName {
+    Session,
+    ApiKey,
+    AccessToken,
+    RootToken,
+}
+
+impl From<AuthMethod> for AuthMethodName {
+    fn from(method: AuthMethod) -> Self {
+        match method {
+            AuthMethod::Session => Self::Session,
+            AuthMethod::ApiKey => Self::ApiKey,
+            AuthMethod::AccessToken => Self::AccessToken,
+            AuthMethod::RootToken => Self::RootToken,
+        }
+    }
+}
+
 /// A user; never carries a password hash.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "User")]
@@ -82,8 +179,8 @@ impl From<&User> for UserBody {
     fn from(user: &User) -> Self {
         Self {
             id: user.id,
-            email: user.email.clone(),
-            name: user.name.clone().into(),
+            email: user.email.to_string(),
+            name: user.name.as_ref().map(ToString::to_string).into(),
             created_at: user.created_at,
             platform_admin: user.platform_admin,
             disabled: user.disabled,
@@ -174,13 +271,8 @@ impl<T: ToJSON> ToJSON for Nullable<T> {
     }
 }
 
-/// The client's IP, for sessions and audit events.
-pub(crate) fn client_ip(remote: &RemoteAddr) -> Option<String> {
-    client_addr(remote).map(|ip| ip.to_string())
-}
-
-/// The client's address, for per-client rate limits.
-pub(crate) fn client_addr(remote: &RemoteAddr) -> Option<std::net::IpAddr> {
+/// The client's address, for rate limits, sessions and audit events.
+pub(crate) fn client_addr(remote: &RemoteAddr) -> Option<IpAddr> {
     remote.as_socket_addr().map(|addr| addr.ip())
 }
 

@@ -1,30 +1,34 @@
-use super::{NoContent, Tag, audit};
+use super::{NoContent, Tag};
 use crate::body::JsonBody;
-use crate::cache::Invalidation;
 use crate::credentials::Caller;
-use crate::error::ApiResult;
+use crate::error::Answer;
+use crate::operations::organizations::{self, NewOrganization};
 use crate::state::AppState;
+use crate::statuses;
 use chrono::{DateTime, Utc};
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{
-    AuditAction, Denial, Email, Error, Name, OrgSlug, Organization, OwnerAction, Permission,
-    Principal,
-};
-use portcullis_persistence::Page;
+use portcullis_domain::{Email, Name, OrgSlug, Organization};
 use uuid::Uuid;
 
 pub struct OrganizationsApi;
+
+statuses! {
+    CreateStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
+    ListStatuses: 401, 403, 500, 503;
+    GetStatuses: 400, 401, 403, 404, 500, 503;
+    UpdateStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+}
 
 #[derive(Debug, Object)]
 pub struct CreateOrganization {
     /// 1 to 100 characters.
     pub name: String,
-    /// `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`, unique.
+    /// Unique.
     #[oai(validator(pattern = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub slug: String,
-    /// Root token only: the existing user who becomes the owner. Ignored for sessions.
+    /// Root token only: the existing user who becomes the owner. Ignored for people.
     pub owner_email: Option<String>,
 }
 
@@ -46,8 +50,8 @@ impl From<Organization> for OrganizationBody {
     fn from(o: Organization) -> Self {
         Self {
             id: o.id,
-            name: o.name,
-            slug: o.slug,
+            name: o.name.into_inner(),
+            slug: o.slug.to_string(),
             created_at: o.created_at,
         }
     }
@@ -67,55 +71,19 @@ impl OrganizationsApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         body: JsonBody<CreateOrganization>,
-    ) -> ApiResult<CreatedOrganization> {
+    ) -> Answer<CreatedOrganization, CreateStatuses> {
         let CreateOrganization {
             name,
             slug,
             owner_email,
         } = body.0;
-        let owner = match (&caller.principal, &caller.user) {
-            (Principal::Root, _) => {
-                let email = owner_email.ok_or_else(|| {
-                    Error::validation("owner_email is required with the root token")
-                })?;
-                state
-                    .store
-                    .user_by_email(&Email::parse(&email)?)
-                    .await?
-                    .ok_or(Error::NotFound("user"))?
-                    .id
-            }
-            (principal, Some(user)) if principal.is_person() => user.id,
-            _ => return Err(Denial::PersonOnly("create organizations").into()),
+        let new = NewOrganization {
+            name: Name::parse(&name)?,
+            slug: OrgSlug::parse(&slug)?,
+            owner_email: owner_email.as_deref().map(Email::parse).transpose()?,
         };
-        let organization = Organization {
-            id: portcullis_domain::new_id(),
-            name: Name::parse(&name)?.into_inner(),
-            slug: OrgSlug::parse(&slug)?.as_str().to_owned(),
-            created_at: state.clock.now(),
-        };
-        state
-            .store
-            .create_organization(&organization, owner)
-            .await?;
-        state
-            .invalidate(Invalidation::Role {
-                user_id: owner,
-                organization_id: organization.id,
-            })
-            .await;
-        audit::record(
-            &state,
-            &caller,
-            remote,
-            organization.id,
-            AuditAction::OrganizationCreated,
-            "organization",
-            organization.id,
-        )
-        .await?;
+        let organization = organizations::create(&state, &caller, new).await?;
         Ok(CreatedOrganization::Created(Json(organization.into())))
     }
 
@@ -125,28 +93,8 @@ impl OrganizationsApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-    ) -> ApiResult<Json<Vec<OrganizationBody>>> {
-        let organizations = match &caller.principal {
-            Principal::Root => {
-                state
-                    .store
-                    .list_organizations(Page {
-                        limit: 200,
-                        before: None,
-                    })
-                    .await?
-            }
-            Principal::Session { user_id, .. } => {
-                state.store.organizations_of_user(*user_id).await?
-            }
-            principal => {
-                let org = principal
-                    .bound_organization()
-                    .expect("keys and tokens are bound");
-                state.access(&caller, org).await?;
-                state.store.organization(org).await?.into_iter().collect()
-            }
-        };
+    ) -> Answer<Json<Vec<OrganizationBody>>, ListStatuses> {
+        let organizations = organizations::list(&state, &caller).await?;
         Ok(Json(organizations.into_iter().map(Into::into).collect()))
     }
 
@@ -157,13 +105,8 @@ impl OrganizationsApi {
         state: Data<&AppState>,
         caller: Caller,
         org_id: Path<Uuid>,
-    ) -> ApiResult<Json<OrganizationBody>> {
-        state.require(&caller, org_id.0, Permission::Read).await?;
-        let organization = state
-            .store
-            .organization(org_id.0)
-            .await?
-            .ok_or(Error::NotFound("organization"))?;
+    ) -> Answer<Json<OrganizationBody>, GetStatuses> {
+        let organization = organizations::get(&state, &caller, org_id.0).await?;
         Ok(Json(organization.into()))
     }
 
@@ -177,35 +120,12 @@ impl OrganizationsApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        remote: &RemoteAddr,
         org_id: Path<Uuid>,
         body: JsonBody<UpdateOrganization>,
-    ) -> ApiResult<Json<OrganizationBody>> {
-        state.require(&caller, org_id.0, Permission::Admin).await?;
-        let organization = match body.0.name {
-            Some(name) => {
-                let name = Name::parse(&name)?;
-                let renamed = state
-                    .store
-                    .rename_organization(org_id.0, name.as_str())
-                    .await?;
-                audit::record(
-                    &state,
-                    &caller,
-                    remote,
-                    org_id.0,
-                    AuditAction::OrganizationUpdated,
-                    "organization",
-                    org_id.0,
-                )
-                .await?;
-                renamed
-            }
-            None => state.store.organization(org_id.0).await?,
-        };
-        Ok(Json(
-            organization.ok_or(Error::NotFound("organization"))?.into(),
-        ))
+    ) -> Answer<Json<OrganizationBody>, UpdateStatuses> {
+        let name = body.0.name.as_deref().map(Name::parse).transpose()?;
+        let organization = organizations::update(&state, &caller, org_id.0, name).await?;
+        Ok(Json(organization.into()))
     }
 
     /// Delete an organization and everything in it (an owner, in person, or the root token).
@@ -219,17 +139,8 @@ impl OrganizationsApi {
         state: Data<&AppState>,
         caller: Caller,
         org_id: Path<Uuid>,
-    ) -> ApiResult<NoContent> {
-        state
-            .require_owner(&caller, org_id.0, OwnerAction::DeleteOrganization)
-            .await?;
-        if !(caller.principal.is_person() || caller.principal == Principal::Root) {
-            return Err(Denial::PersonOnly("delete an organization").into());
-        }
-        if !state.store.delete_organization(org_id.0).await? {
-            return Err(Error::NotFound("organization").into());
-        }
-        state.invalidate(Invalidation::Organization(org_id.0)).await;
+    ) -> Answer<NoContent, GetStatuses> {
+        organizations::delete(&state, &caller, org_id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
+    /// The key that replaced this one at its rotation.
+    pub replaced_by_id: Option<Uuid>,
     #[sea_orm(belongs_to, from = "organization_id", to = "id", on_delete = "Cascade")]
     pub organization: BelongsTo<super::organization::Entity>,
     #[sea_orm(belongs_to, from = "user_id", to = "id", on_delete = "Cascade")]

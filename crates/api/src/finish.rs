@@ -1,7 +1,7 @@
-//! The middleware around every Portcullis route: the contract's error body for errors poem
-//! raises itself, and the re-sent cookie when a session was refreshed.
+//! The middleware that finishes every Portcullis response: the contract's error body for errors
+//! poem raises itself, the re-sent cookie when a session was refreshed, and the request metric.
 
-use crate::credentials::RefreshedCookie;
+use crate::cookie::RefreshedCookie;
 use crate::error::poem_error_response;
 use crate::state::AppState;
 use poem::http::HeaderValue;
@@ -9,19 +9,19 @@ use poem::http::header::SET_COOKIE;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use poem_openapi::OperationId;
 
-pub struct Envelope;
+pub struct FinishResponses;
 
-impl<E: Endpoint> Middleware<E> for Envelope {
-    type Output = EnvelopeEndpoint<E>;
+impl<E: Endpoint> Middleware<E> for FinishResponses {
+    type Output = FinishResponsesEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        EnvelopeEndpoint(ep)
+        FinishResponsesEndpoint(ep)
     }
 }
 
-pub struct EnvelopeEndpoint<E>(E);
+pub struct FinishResponsesEndpoint<E>(E);
 
-impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
+impl<E: Endpoint> Endpoint for FinishResponsesEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
@@ -39,7 +39,7 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
                 let resp = if err.is_from_response() {
                     err.into_response()
                 } else {
-                    poem_error_response(err)
+                    poem_error_response(err, operation)
                 };
                 (resp, operation)
             }

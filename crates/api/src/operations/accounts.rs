@@ -1,0 +1,141 @@
+//! Accounts and sessions: signing up, logging in and out, listing and ending sessions,
+//! changing a password.
+
+use crate::cache::Invalidation;
+use crate::state::AppState;
+use portcullis_domain::session::expiry_after;
+use portcullis_domain::{
+    Email, Error, Name, Password, Session, SessionToken, Unauthenticated, User, rules,
+};
+use portcullis_persistence::NewUser;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// An account to create. The password is checked against the email here, where both are known.
+pub struct NewAccount {
+    pub email: Email,
+    pub password: String,
+    pub name: Option<Name>,
+}
+
+/// Under `first-user` the first account becomes platform admin.
+pub async fn sign_up(
+    state: &AppState,
+    client: Option<IpAddr>,
+    new: NewAccount,
+) -> Result<User, Error> {
+    state.password_attempts.check(client)?;
+    let users_exist = state.store.count_users().await? > 0;
+    let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
+    create_account(state, new, platform_admin).await
+}
+
+pub(crate) async fn create_account(
+    state: &AppState,
+    new: NewAccount,
+    platform_admin: bool,
+) -> Result<User, Error> {
+    let password = Password::parse(&new.password, &new.email)?;
+    let password_hash = state.passwords.hash(password.expose()).await?;
+    let new_user = NewUser {
+        id: portcullis_domain::new_id(),
+        email: new.email,
+        name: new.name,
+        password_hash,
+        platform_admin,
+        created_at: state.clock.now(),
+    };
+    state.store.create_user(new_user).await
+}
+
+/// A logged-in session and the token for its cookie.
+pub struct LoggedIn {
+    pub user: User,
+    pub session: Session,
+    pub token: SessionToken,
+}
+
+/// The same 401 for an unknown email, a wrong password and a disabled user; an unknown email
+/// costs the same hashing time as a known one.
+pub async fn log_in(
+    state: &AppState,
+    client: Option<IpAddr>,
+    user_agent: Option<&str>,
+    email: &str,
+    password: &str,
+) -> Result<LoggedIn, Error> {
+    state.password_attempts.check(client)?;
+    let found = match Email::parse(email) {
+        Ok(email) => state.store.user_with_password_hash(&email).await?,
+        Err(_) => None,
+    };
+    let hash = found.as_ref().map(|(_, hash)| hash.as_str());
+    let matches = state.passwords.verify(password, hash).await?;
+    let user = match found {
+        Some((user, _)) if matches && !user.disabled => user,
+        _ => return Err(Unauthenticated::BadPassword.into()),
+    };
+    let now = state.clock.now();
+    let token = SessionToken::generate();
+    let session = Session {
+        id: portcullis_domain::new_id(),
+        user_id: user.id,
+        created_at: now,
+        updated_at: now,
+        expires_at: expiry_after(now),
+        user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
+        ip: client.map(|ip| ip.to_string()),
+    };
+    state
+        .store
+        .create_session(&session, &token.digest())
+        .await?;
+    Ok(LoggedIn {
+        user,
+        session,
+        token,
+    })
+}
+
+/// The user's live sessions.
+pub async fn sessions(state: &AppState, user_id: Uuid) -> Result<Vec<Session>, Error> {
+    state.store.live_sessions(user_id, state.clock.now()).await
+}
+
+/// Ends one of the user's sessions (404 for anyone else's).
+pub async fn end_session(state: &AppState, user_id: Uuid, session_id: Uuid) -> Result<(), Error> {
+    let digest = state
+        .store
+        .delete_session(user_id, session_id)
+        .await?
+        .ok_or(Error::NotFound("session"))?;
+    state.invalidate(Invalidation::Session(digest)).await;
+    Ok(())
+}
+
+/// Every other session of the user ends. A wrong current password is refused (403).
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    current_session: Uuid,
+    current_password: &str,
+    new_password: &str,
+) -> Result<(), Error> {
+    let hash = state.store.password_hash(user.id).await?;
+    let matches = state
+        .passwords
+        .verify(current_password, hash.as_deref())
+        .await?;
+    state.decide(rules::confirm_password(matches))?;
+    let new_password = Password::parse(new_password, &user.email)?;
+    let new_hash = state.passwords.hash(new_password.expose()).await?;
+    state.store.set_password_hash(user.id, &new_hash).await?;
+    for digest in state
+        .store
+        .delete_sessions_of_user(user.id, Some(current_session))
+        .await?
+    {
+        state.invalidate(Invalidation::Session(digest)).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Creating, reading, revoking and rotating API keys (contract section 4).
+
+use super::audit::{self, Target};
+use crate::cache::Invalidation;
+use crate::credentials::Caller;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use portcullis_domain::api_key::{check_expiry, rotation_grace};
+use portcullis_domain::rules::{self, KeyListing};
+use portcullis_domain::{
+    ApiKey, ApiKeySecret, AuditAction, Error, KeyAction, KeyTarget, Name, Permissions,
+};
+use uuid::Uuid;
+
+pub struct NewApiKey {
+    pub name: Name,
+    /// As asked: not expanded.
+    pub scopes: Permissions,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key as created or rotated: the only time its secret exists outside the caller's hands.
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub secret: ApiKeySecret,
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    new: NewApiKey,
+) -> Result<CreatedApiKey, Error> {
+    let access = state.access(caller, organization_id).await?;
+    let now = state.clock.now();
+    check_expiry(new.expires_at, now)?;
+    let (user_id, expires_at) = state.decide(rules::create_key(
+        &caller.principal,
+        &access,
+        new.scopes,
+        new.expires_at,
+    ))?;
+    let secret = ApiKeySecret::generate(&state.config.key_prefix);
+    let key = ApiKey {
+        id: portcullis_domain::new_id(),
+        organization_id,
+        user_id,
+        name: new.name,
+        key_prefix: secret.display_prefix().to_owned(),
+        scopes: new.scopes,
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        replaced_by_id: None,
+    };
+    state.store.create_api_key(&key, &secret.digest()).await?;
+    let target = Target::ApiKey(key.id);
+    audit::record(
+        state,
+        caller,
+        organization_id,
+        AuditAction::ApiKeyCreated,
+        target,
+    )
+    .await?;
+    Ok(CreatedApiKey { key, secret })
+}
+
+/// Admins see every key of the organization, others their own.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+) -> Result<Vec<ApiKey>, Error> {
+    let access = state.access(caller, organization_id).await?;
+    match rules::list_keys(&caller.principal, &access) {
+        KeyListing::All => state.store.api_keys(organization_id, None).await,
+        KeyListing::OwnedBy(user) => state.store.api_keys(organization_id, Some(user)).await,
+        KeyListing::None => Ok(Vec::new()),
+    }
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    key_id: Uuid,
+) -> Result<ApiKey, Error> {
+    target(state, caller, organization_id, key_id, KeyAction::Get).await
+}
+
+/// The key gives 401 from now on.
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    key_id: Uuid,
+) -> Result<(), Error> {
+    let key = target(state, caller, organization_id, key_id, KeyAction::Revoke).await?;
+    let digest = state
+        .store
+        .delete_api_key(organization_id, key.id)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    state.invalidate(Invalidation::Key(digest)).await;
+    let target = Target::ApiKey(key.id);
+    audit::record(
+        state,
+        caller,
+        organization_id,
+        AuditAction::ApiKeyRevoked,
+        target,
+    )
+    .await
+}
+
+/// A new secret with the same name, scopes, expiry and user; the old key works for
+/// `grace_seconds` more (never past its own expiry). A key is rotated at most once.
+pub async fn rotate(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    key_id: Uuid,
+    grace_seconds: i64,
+) -> Result<CreatedApiKey, Error> {
+    let grace = rotation_grace(grace_seconds)?;
+    let old = target(state, caller, organization_id, key_id, KeyAction::Rotate).await?;
+    let now = state.clock.now();
+    let secret = ApiKeySecret::generate(&state.config.key_prefix);
+    let new = ApiKey {
+        id: portcullis_domain::new_id(),
+        key_prefix: secret.display_prefix().to_owned(),
+        created_at: now,
+        last_used_at: None,
+        replaced_by_id: None,
+        ..old.clone()
+    };
+    let old_digest = state
+        .store
+        .rotate_api_key(old.id, old.retired_at(now, grace), &new, &secret.digest())
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    state.invalidate(Invalidation::Key(old_digest)).await;
+    let target = Target::ApiKey(old.id);
+    audit::record(
+        state,
+        caller,
+        organization_id,
+        AuditAction::ApiKeyRotated,
+        target,
+    )
+    .await?;
+    Ok(CreatedApiKey { key: new, secret })
+}
+
+/// The key, if the caller may act on it that way.
+async fn target(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    key_id: Uuid,
+    action: KeyAction,
+) -> Result<ApiKey, Error> {
+    let access = state.access(caller, organization_id).await?;
+    let key = state
+        .store
+        .api_key(organization_id, key_id)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    let role = state.cached_role(key.user_id, organization_id).await?;
+    let target = KeyTarget {
+        id: key.id,
+        user_id: key.user_id,
+        effective: key.effective(&state.policy, role),
+    };
+    state.decide(rules::manage_key(
+        &caller.principal,
+        &access,
+        &target,
+        action,
+    ))?;
+    Ok(key)
+}

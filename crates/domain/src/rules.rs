@@ -1,0 +1,368 @@
+//! The rules beyond "does the caller hold permission P here": who may grant which role, leave,
+//! manage which key, mint tokens, create or delete organizations, administer the platform and
+//! sign up. Each takes what the operation knows (the principal, its `Access`, the target) and
+//! answers with a named `Denial` when it refuses.
+
+use crate::{Access, Denial, OwnerAction, Permission, Permissions, Policy, Principal, Role, User};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Adding a member with `new`, or changing a member's role from `current` to `new`: `admin`,
+/// and an owner whenever the owner role is granted or taken away.
+pub fn assign_role(
+    access: &Access,
+    policy: &Policy,
+    current: Option<Role>,
+    new: Role,
+) -> Result<(), Denial> {
+    access.require(Permission::Admin)?;
+    if new == Role::Owner || current == Some(Role::Owner) {
+        access.require_owner(policy, OwnerAction::GrantOwner)?;
+    }
+    Ok(())
+}
+
+/// Removing `target` (whose role is `target_role`) from the organization. Leaving oneself
+/// needs a person, or a key with `admin`; removing someone else needs `admin`, and an owner to
+/// remove an owner. (The last owner cannot leave: that is the store's conflict, not a denial.)
+pub fn remove_member(
+    principal: &Principal,
+    access: &Access,
+    policy: &Policy,
+    target: Uuid,
+    target_role: Role,
+) -> Result<(), Denial> {
+    if principal.user_id() == Some(target) {
+        return if principal.is_person() {
+            Ok(())
+        } else {
+            access.require(Permission::Admin)
+        };
+    }
+    access.require(Permission::Admin)?;
+    if target_role == Role::Owner {
+        access.require_owner(policy, OwnerAction::GrantOwner)?;
+    }
+    Ok(())
+}
+
+/// Which keys a caller sees when listing an organization's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyListing {
+    All,
+    OwnedBy(Uuid),
+    /// The root token has `admin` and sees all; a caller with no user and no `admin` sees none.
+    None,
+}
+
+pub fn list_keys(principal: &Principal, access: &Access) -> KeyListing {
+    if access.has(Permission::Admin) {
+        KeyListing::All
+    } else {
+        principal
+            .user_id()
+            .map_or(KeyListing::None, KeyListing::OwnedBy)
+    }
+}
+
+/// Creating a key with `scopes` (as asked) and `expires_at`: whose it is, and when it expires.
+/// The scopes must lie within the caller's effective permissions; a key created by a key never
+/// outlives it (without `expires_at` it inherits the creating key's expiry).
+pub fn create_key(
+    principal: &Principal,
+    access: &Access,
+    scopes: Permissions,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(Uuid, Option<DateTime<Utc>>), Denial> {
+    let owner = match principal {
+        Principal::Root => return Err(Denial::RootOwnsNoKeys),
+        Principal::AccessToken { .. } => return Err(Denial::TokenManagesNoKeys),
+        Principal::Session { user_id, .. } | Principal::ApiKey { user_id, .. } => *user_id,
+    };
+    access.require_all(scopes)?;
+    let expires_at = match principal {
+        Principal::ApiKey {
+            expires_at: Some(parent),
+            ..
+        } => match expires_at {
+            None => Some(*parent),
+            Some(at) if at > *parent => return Err(Denial::OutlivesCreatingKey),
+            Some(at) => Some(at),
+        },
+        _ => expires_at,
+    };
+    Ok((owner, expires_at))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    Get,
+    Revoke,
+    Rotate,
+}
+
+/// The key a caller wants to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTarget {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// Its effective permissions now: its user's current role grants ∩ its scopes.
+    pub effective: Permissions,
+}
+
+/// Getting, revoking or rotating a key (section 4):
+/// - someone else's key needs `admin` to get or revoke, and nobody but its user rotates it;
+/// - a key may always get and revoke itself, and acts on another key only if it holds every
+///   effective permission of that key;
+/// - access tokens may read keys but never revoke or rotate them.
+pub fn manage_key(
+    principal: &Principal,
+    access: &Access,
+    target: &KeyTarget,
+    action: KeyAction,
+) -> Result<(), Denial> {
+    if principal.api_key_id() == Some(target.id) {
+        return Ok(());
+    }
+    if matches!(principal, Principal::AccessToken { .. }) && action != KeyAction::Get {
+        return Err(Denial::TokenManagesNoKeys);
+    }
+    if principal.user_id() != Some(target.user_id) {
+        if action == KeyAction::Rotate {
+            return Err(Denial::NotKeyOwner);
+        }
+        access.require(Permission::Admin)?;
+    }
+    if principal.api_key_id().is_some() {
+        access.require_all(target.effective.compact())?;
+    }
+    Ok(())
+}
+
+/// Minting an access token.
+pub fn mint_token(principal: &Principal) -> Result<(), Denial> {
+    match principal {
+        Principal::AccessToken { .. } => Err(Denial::TokenMintsNoTokens),
+        _ => Ok(()),
+    }
+}
+
+/// Who founds a new organization and becomes its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Founder {
+    /// The caller, a person.
+    Caller(Uuid),
+    /// The root token names an existing user (`owner_email`).
+    Named,
+}
+
+pub fn create_organization(principal: &Principal) -> Result<Founder, Denial> {
+    match (principal, principal.user_id()) {
+        (Principal::Root, _) => Ok(Founder::Named),
+        (_, Some(user)) if principal.is_person() => Ok(Founder::Caller(user)),
+        _ => Err(Denial::PersonOnly("create organizations")),
+    }
+}
+
+/// Deleting an organization: an owner in person, or the root token.
+pub fn delete_organization(
+    principal: &Principal,
+    access: &Access,
+    policy: &Policy,
+) -> Result<(), Denial> {
+    access.require_owner(policy, OwnerAction::DeleteOrganization)?;
+    if principal.is_person() || *principal == Principal::Root {
+        Ok(())
+    } else {
+        Err(Denial::PersonOnly("delete an organization"))
+    }
+}
+
+/// Which organizations a caller lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationListing {
+    Every,
+    MembershipsOf(Uuid),
+    /// A key or access token: its own organization.
+    Bound(Uuid),
+}
+
+pub fn list_organizations(principal: &Principal) -> OrganizationListing {
+    match principal {
+        Principal::Root => OrganizationListing::Every,
+        Principal::Session { user_id, .. } => OrganizationListing::MembershipsOf(*user_id),
+        Principal::ApiKey {
+            organization_id, ..
+        }
+        | Principal::AccessToken {
+            organization_id, ..
+        } => OrganizationListing::Bound(*organization_id),
+    }
+}
+
+/// What `/me` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// The root token: every permission, no memberships.
+    Everywhere,
+    /// A session: its memberships, no organization of its own.
+    Person(Uuid),
+    /// A key or access token: what it may do in its organization.
+    Bound(Uuid),
+}
+
+pub fn identity(principal: &Principal) -> Identity {
+    match list_organizations(principal) {
+        OrganizationListing::Every => Identity::Everywhere,
+        OrganizationListing::MembershipsOf(user) => Identity::Person(user),
+        OrganizationListing::Bound(organization) => Identity::Bound(organization),
+    }
+}
+
+/// The platform administrator: the root token, or a person whose user is a platform admin.
+/// API keys never are.
+pub fn administer_platform(principal: &Principal, user: Option<&User>) -> Result<(), Denial> {
+    let allowed = match principal {
+        Principal::Root => true,
+        _ => principal.is_person() && user.is_some_and(|u| u.platform_admin),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denial::PlatformAdminOnly)
+    }
+}
+
+/// Password and session management: a session only. Its user and session ids.
+pub fn require_session(principal: &Principal) -> Result<(Uuid, Uuid), Denial> {
+    match principal {
+        Principal::Session {
+            user_id,
+            session_id,
+        } => Ok((*user_id, *session_id)),
+        _ => Err(Denial::SessionOnly),
+    }
+}
+
+/// Changing a password needs the current one.
+pub fn confirm_password(matches: bool) -> Result<(), Denial> {
+    if matches {
+        Ok(())
+    } else {
+        Err(Denial::IncorrectPassword)
+    }
+}
+
+/// `PORTCULLIS_SIGNUP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupPolicy {
+    /// Only while no user exists; that user becomes platform admin.
+    FirstUser,
+    Open,
+    Closed,
+}
+
+/// Whether a signup may go ahead, and whether the new user becomes platform admin.
+pub fn sign_up(policy: SignupPolicy, users_exist: bool) -> Result<bool, Denial> {
+    match policy {
+        SignupPolicy::Closed => Err(Denial::SignupClosed),
+        SignupPolicy::Open => Ok(false),
+        SignupPolicy::FirstUser if users_exist => Err(Denial::FirstUserExists),
+        SignupPolicy::FirstUser => Ok(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn policy() -> Policy {
+        Policy::builtin().await.unwrap()
+    }
+
+    fn perms(names: &[&str]) -> Permissions {
+        Permissions::parse_scopes(names).unwrap()
+    }
+
+    fn key(scopes: &[&str], expires_at: Option<DateTime<Utc>>) -> Principal {
+        Principal::ApiKey {
+            user_id: Uuid::nil(),
+            key_id: Uuid::max(),
+            organization_id: Uuid::nil(),
+            scopes: perms(scopes),
+            expires_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_is_its_users_role_intersected_with_its_scopes() {
+        let policy = policy().await;
+        let access = key(&["admin"], None)
+            .access(&policy, Uuid::nil(), Some(Role::Developer))
+            .unwrap();
+        assert_eq!(access.permissions, perms(&["write", "deploy", "read"]));
+        let denial = access.require(Permission::Admin).unwrap_err();
+        assert_eq!(
+            denial.message(),
+            "role 'developer' lacks the 'admin' permission"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denial_names_what_was_asked_not_what_it_implies() {
+        let policy = policy().await;
+        let access = key(&["read", "deploy"], None)
+            .access(&policy, Uuid::nil(), Some(Role::Owner))
+            .unwrap();
+        let denial = access.require_all(perms(&["admin"])).unwrap_err();
+        assert_eq!(denial.missing(), Some(perms(&["admin"])));
+        assert_eq!(denial.message(), "API key lacks the 'admin' scope");
+        let denial = access.require_all(perms(&["read", "write"])).unwrap_err();
+        assert_eq!(denial.missing(), Some(perms(&["write"])));
+    }
+
+    #[tokio::test]
+    async fn a_child_key_inherits_or_stays_within_its_parents_expiry() {
+        let policy = policy().await;
+        let parent_expiry = Utc::now();
+        let parent = key(&["admin"], Some(parent_expiry));
+        let access = parent
+            .access(&policy, Uuid::nil(), Some(Role::Owner))
+            .unwrap();
+        let read = perms(&["read"]);
+        assert_eq!(
+            create_key(&parent, &access, read, None),
+            Ok((Uuid::nil(), Some(parent_expiry)))
+        );
+        let later = parent_expiry + chrono::Duration::seconds(1);
+        assert_eq!(
+            create_key(&parent, &access, read, Some(later)),
+            Err(Denial::OutlivesCreatingKey)
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_keys_own_user_rotates_it() {
+        let policy = policy().await;
+        let admin = Principal::Session {
+            user_id: Uuid::now_v7(),
+            session_id: Uuid::nil(),
+        };
+        let access = admin
+            .access(&policy, Uuid::nil(), Some(Role::Admin))
+            .unwrap();
+        let target = KeyTarget {
+            id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            effective: Permissions::ALL,
+        };
+        assert_eq!(
+            manage_key(&admin, &access, &target, KeyAction::Rotate),
+            Err(Denial::NotKeyOwner)
+        );
+        assert_eq!(
+            manage_key(&admin, &access, &target, KeyAction::Revoke),
+            Ok(())
+        );
+    }
+}
