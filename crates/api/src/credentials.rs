@@ -38,10 +38,9 @@ impl AppState {
             Err(Error::Forbidden(denial)) => self.metrics.decision("forbidden", denial.kind()),
             _ => {}
         }
-        let principal = resolved?;
         Ok(Caller {
             ip: client_addr(req.remote_addr()),
-            ..principal
+            ..resolved?
         })
     }
 

@@ -10,6 +10,7 @@
 
 use crate::error::ApiError;
 use crate::finish::FinishResponses;
+use crate::operations::identity;
 use crate::state::AppState;
 use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response};
 use portcullis_domain::Permission;
@@ -76,7 +77,9 @@ impl<E: Endpoint> Endpoint for Guard<E> {
         };
         let checked = async {
             let caller = self.state.authenticate(&req).await?;
-            let access = self.state.require(&caller, org, self.permission).await?;
+            // The same operation as the forward-auth check, `/api/v1/authorize`.
+            let (_, access) =
+                identity::authorize(&self.state, &caller, self.permission, Some(org)).await?;
             Ok::<_, ApiError>((caller, access))
         };
         match checked.await {

@@ -58,11 +58,7 @@ pub async fn change_role(
     role: Role,
 ) -> Result<Member, Error> {
     let access = state.access(caller, organization_id).await?;
-    let current = state
-        .store
-        .member(organization_id, user_id)
-        .await?
-        .ok_or(Error::NotFound("member"))?;
+    let current = existing(state, organization_id, user_id).await?;
     state.decide(rules::assign_role(
         &access,
         &state.policy,
@@ -87,11 +83,7 @@ pub async fn remove(
     user_id: Uuid,
 ) -> Result<(), Error> {
     let access = state.access(caller, organization_id).await?;
-    let current = state
-        .store
-        .member(organization_id, user_id)
-        .await?
-        .ok_or(Error::NotFound("member"))?;
+    let current = existing(state, organization_id, user_id).await?;
     state.decide(rules::remove_member(
         &caller.principal,
         &access,
@@ -104,6 +96,14 @@ pub async fn remove(
     }
     let action = AuditAction::MemberRemoved;
     role_changed(state, caller, organization_id, user_id, action).await
+}
+
+async fn existing(state: &AppState, organization_id: Uuid, user_id: Uuid) -> Result<Member, Error> {
+    state
+        .store
+        .member(organization_id, user_id)
+        .await?
+        .ok_or(Error::NotFound("member"))
 }
 
 async fn role_changed(
