@@ -165,7 +165,7 @@ impl AppState {
     }
 
     /// The `Origin` is this host or one of `PORTCULLIS_TRUSTED_ORIGINS`.
-    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
             return false;
         };

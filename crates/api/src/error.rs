@@ -75,6 +75,22 @@ fn body(status: StatusCode, code: &str, message: impl Into<String>) -> Json<Erro
 }
 
 impl ApiError {
+    /// The contract's body of this error, for surfaces that render it their own way.
+    pub fn body(&self) -> &ErrorBody {
+        match self {
+            Self::BadRequest(json)
+            | Self::Unauthorized(json, _)
+            | Self::Forbidden(json)
+            | Self::NotFound(json)
+            | Self::Conflict(json)
+            | Self::UnsupportedMediaType(json)
+            | Self::Unprocessable(json)
+            | Self::TooManyRequests(json, _)
+            | Self::Internal(json)
+            | Self::Unavailable(json, _) => &json.0,
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(body(StatusCode::BAD_REQUEST, "bad_request", message))
     }

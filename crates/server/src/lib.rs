@@ -6,7 +6,7 @@ pub mod settings;
 pub use settings::{Settings, SignupMode};
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{Endpoint, Server};
+use poem::{Endpoint, Route, Server};
 use portcullis_api::{AppState, Config, RootToken, passwords};
 use portcullis_domain::{Clock, Email, Error, KeyPrefix, Policy};
 use portcullis_persistence::Store;
@@ -129,7 +129,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = portcullis_api::router(self.state.clone());
+        let app = Route::new()
+            .nest("/console", portcullis_console::routes(self.state.clone()))
+            .nest("/", portcullis_api::router(self.state.clone()));
         serve(&self.state, self.listening, app, shutdown).await
     }
 }

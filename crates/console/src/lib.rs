@@ -1,0 +1,55 @@
+//! The web console at `/console`: server-rendered pages (askama) with forms that work without
+//! JavaScript. Every page calls the same operations as the JSON API (`portcullis_api::operations`),
+//! so the console can never allow what the API refuses. A session cookie authenticates; writes
+//! pass the same Origin rule as the API's.
+
+mod headers;
+mod pages;
+mod views;
+
+use poem::{Endpoint, EndpointExt, Route, get, post};
+use portcullis_api::{AppState, FinishResponses};
+
+/// The console's routes, to be nested at `/console`.
+pub fn routes(state: AppState) -> impl Endpoint {
+    Route::new()
+        .at("/", get(views::organizations::list))
+        .at(
+            "/login",
+            get(views::auth::login_page).post(views::auth::log_in),
+        )
+        .at("/logout", post(views::auth::log_out))
+        .at("/organizations", post(views::organizations::create))
+        .at("/organizations/:org_id", get(views::organizations::show))
+        .at(
+            "/organizations/:org_id/api-keys",
+            post(views::api_keys::create),
+        )
+        .at(
+            "/organizations/:org_id/api-keys/:key_id/revoke",
+            get(views::api_keys::confirm_revoke).post(views::api_keys::revoke),
+        )
+        .at(
+            "/static/console.css",
+            get(static_file(STYLESHEET, "text/css")),
+        )
+        .at(
+            "/static/console.js",
+            get(static_file(SCRIPT, "text/javascript")),
+        )
+        .with(headers::SecurityHeaders)
+        .with(FinishResponses)
+        .data(state)
+}
+
+const STYLESHEET: &str = include_str!("../static/console.css");
+const SCRIPT: &str = include_str!("../static/console.js");
+
+fn static_file(body: &'static str, content_type: &'static str) -> impl Endpoint {
+    poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type(content_type)
+            .header("Cache-Control", "public, max-age=3600")
+            .body(body)
+    })
+}

@@ -1,0 +1,152 @@
+//! One askama template per page; every value is escaped by the template engine.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use portcullis_domain::{ApiKey, Member, Organization};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Template, Default)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "organizations.html")]
+pub struct OrganizationsPage {
+    pub email: String,
+    pub organizations: Vec<Organization>,
+    pub name: String,
+    pub slug: String,
+    pub error: Option<String>,
+}
+
+pub struct MemberRow {
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub joined: String,
+}
+
+impl From<Member> for MemberRow {
+    fn from(member: Member) -> Self {
+        Self {
+            email: member.email.to_string(),
+            name: member.name.map(|n| n.to_string()).unwrap_or_default(),
+            role: member.role.as_str(),
+            joined: day(member.joined_at),
+        }
+    }
+}
+
+pub struct KeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub key_prefix: String,
+    pub scopes: String,
+    pub owner: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+    pub status: &'static str,
+    pub active: bool,
+}
+
+impl KeyRow {
+    pub fn new(key: ApiKey, owner: String, now: DateTime<Utc>) -> Self {
+        let status = if key.replaced_by_id.is_some() && key.is_expired(now) {
+            "replaced"
+        } else if key.is_expired(now) {
+            "expired"
+        } else if key.replaced_by_id.is_some() {
+            "rotating"
+        } else {
+            "active"
+        };
+        Self {
+            id: key.id,
+            name: key.name.to_string(),
+            key_prefix: key.key_prefix,
+            scopes: key.scopes.to_csv().replace(',', ", "),
+            owner,
+            created: day(key.created_at),
+            last_used: key.last_used_at.map_or_else(|| "never".to_owned(), day),
+            expires: key.expires_at.map_or_else(|| "never".to_owned(), day),
+            status,
+            active: status == "active" || status == "rotating",
+        }
+    }
+}
+
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The create-key form, as posted (and refilled when it is refused).
+#[derive(Deserialize)]
+pub struct NewKeyForm {
+    #[serde(default)]
+    pub name: String,
+    pub scope_admin: Option<String>,
+    pub scope_write: Option<String>,
+    pub scope_deploy: Option<String>,
+    pub scope_read: Option<String>,
+    #[serde(default)]
+    pub expires: String,
+    #[serde(default)]
+    pub expires_on: String,
+}
+
+impl Default for NewKeyForm {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            scope_admin: None,
+            scope_write: None,
+            scope_deploy: None,
+            scope_read: Some("on".to_owned()),
+            expires: "90".to_owned(),
+            expires_on: String::new(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+pub struct OrganizationPage {
+    pub email: String,
+    pub organization: Organization,
+    pub members: Vec<MemberRow>,
+    pub keys: Vec<KeyRow>,
+    pub form: NewKeyForm,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "key_created.html")]
+pub struct KeyCreatedPage {
+    pub email: String,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub secret: String,
+    pub scopes: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm_revoke.html")]
+pub struct ConfirmRevokePage {
+    pub email: String,
+    pub organization_id: Uuid,
+    pub key_id: Uuid,
+    pub name: String,
+    pub key_prefix: String,
+}
