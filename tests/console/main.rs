@@ -13,6 +13,8 @@ backend_tests!(
     a_refused_key_shows_the_apis_message_beside_the_form_and_keeps_the_input,
     revoking_a_key_asks_for_confirmation_then_the_key_stops_working,
     every_page_sends_the_security_headers_and_signing_out_ends_the_session,
+    an_owner_adds_a_member_changes_their_role_and_removes_them,
+    the_account_page_marks_this_session_and_changes_the_password,
 );
 
 /// chromedriver on a free port, stopped when dropped.
@@ -345,5 +347,100 @@ async fn every_page_sends_the_security_headers_and_signing_out_ends_the_session(
             .path()
             .ends_with("/console/login")
     );
+    browser.close().await.unwrap();
+}
+
+async fn role_of(app: &TestApp, org: &str, email: &str) -> Option<String> {
+    let resp = app
+        .http
+        .get(app.url(&format!("/api/v1/organizations/{org}/members")))
+        .bearer_auth(&app.root_token)
+        .send()
+        .await
+        .unwrap();
+    let members = expect_json(resp, 200).await;
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == email)
+        .map(|m| m["role"].as_str().unwrap().to_owned())
+}
+
+async fn an_owner_adds_a_member_changes_their_role_and_removes_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let colleague = app.person().await;
+    let (browser, _driver) = browser().await;
+    signed_in(&app, &browser).await;
+    let org = create_organization(&app, &browser).await;
+
+    fill(
+        &browser,
+        "form[action$='/members'] input[name=email]",
+        &colleague.email,
+    )
+    .await;
+    follow(&browser, "form[action$='/members'] button").await;
+    assert_eq!(
+        role_of(&app, &org, &colleague.email).await.as_deref(),
+        Some("developer")
+    );
+    assert!(
+        text(&browser, "#member-list")
+            .await
+            .contains(&colleague.email)
+    );
+
+    let row = format!("form[action$='/members/{}/role']", colleague.id);
+    let select = browser
+        .find(Locator::Css(&format!("{row} select")))
+        .await
+        .unwrap();
+    select.select_by_value("viewer").await.unwrap();
+    follow(&browser, &format!("{row} button")).await;
+    assert_eq!(
+        role_of(&app, &org, &colleague.email).await.as_deref(),
+        Some("viewer")
+    );
+
+    follow(
+        &browser,
+        &format!("form[action$='/members/{}/remove'] button", colleague.id),
+    )
+    .await;
+    assert_eq!(role_of(&app, &org, &colleague.email).await, None);
+    browser.close().await.unwrap();
+}
+
+async fn the_account_page_marks_this_session_and_changes_the_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (browser, _driver) = browser().await;
+    signed_in(&app, &browser).await;
+    follow(&browser, "header a[href='/console/account']").await;
+    assert!(text(&browser, "#sessions").await.contains("(this session)"));
+
+    fill(&browser, "input[name=current_password]", "not my password").await;
+    fill(
+        &browser,
+        "input[name=new_password]",
+        "a brand new passphrase",
+    )
+    .await;
+    follow(&browser, "form[action$='/password'] button").await;
+    assert_eq!(
+        text(&browser, "#password-error").await,
+        "the current password is incorrect"
+    );
+
+    fill(&browser, "input[name=current_password]", PASSWORD).await;
+    fill(
+        &browser,
+        "input[name=new_password]",
+        "a brand new passphrase",
+    )
+    .await;
+    follow(&browser, "form[action$='/password'] button").await;
+    assert!(text(&browser, ".notice").await.contains("Password changed"));
+    screenshot(&browser, "account").await;
     browser.close().await.unwrap();
 }

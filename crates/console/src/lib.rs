@@ -19,7 +19,22 @@ pub fn routes(state: AppState) -> impl Endpoint {
             get(views::auth::login_page).post(views::auth::log_in),
         )
         .at("/logout", post(views::auth::log_out))
+        .at("/account", get(views::account::show))
+        .at("/account/password", post(views::account::change_password))
+        .at(
+            "/account/sessions/:session_id/end",
+            post(views::account::end_session),
+        )
         .at("/organizations", post(views::organizations::create))
+        .at("/organizations/:org_id/members", post(views::members::add))
+        .at(
+            "/organizations/:org_id/members/:user_id/role",
+            post(views::members::change_role),
+        )
+        .at(
+            "/organizations/:org_id/members/:user_id/remove",
+            post(views::members::remove),
+        )
         .at("/organizations/:org_id", get(views::organizations::show))
         .at(
             "/organizations/:org_id/api-keys",

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, Member, Organization};
+use portcullis_domain::{ApiKey, Member, Organization, Session};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -31,6 +31,7 @@ pub struct OrganizationsPage {
 }
 
 pub struct MemberRow {
+    pub user_id: Uuid,
     pub email: String,
     pub name: String,
     pub role: &'static str,
@@ -40,6 +41,7 @@ pub struct MemberRow {
 impl From<Member> for MemberRow {
     fn from(member: Member) -> Self {
         Self {
+            user_id: member.user_id,
             email: member.email.to_string(),
             name: member.name.map(|n| n.to_string()).unwrap_or_default(),
             role: member.role.as_str(),
@@ -129,6 +131,7 @@ pub struct OrganizationPage {
     pub keys: Vec<KeyRow>,
     pub form: NewKeyForm,
     pub error: Option<String>,
+    pub roles: [&'static str; 4],
 }
 
 #[derive(Template)]
@@ -150,3 +153,37 @@ pub struct ConfirmRevokePage {
     pub name: String,
     pub key_prefix: String,
 }
+
+pub struct SessionRow {
+    pub id: Uuid,
+    pub created: String,
+    pub expires: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub current: bool,
+}
+
+impl SessionRow {
+    pub fn new(session: Session, current: Uuid) -> Self {
+        Self {
+            id: session.id,
+            created: day(session.created_at),
+            expires: day(session.expires_at),
+            user_agent: session.user_agent.unwrap_or_default(),
+            ip: session.ip.unwrap_or_default(),
+            current: session.id == current,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub email: String,
+    pub sessions: Vec<SessionRow>,
+    pub error: Option<String>,
+    pub notice: Option<&'static str>,
+}
+
+/// The roles offered in forms.
+pub const ROLES: [&str; 4] = ["owner", "admin", "developer", "viewer"];

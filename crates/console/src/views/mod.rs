@@ -1,8 +1,10 @@
 //! The console's handlers: each parses a form, calls one operation, renders a page. Errors
 //! become the error page (or a message beside the form) here, in one place.
 
+pub mod account;
 pub mod api_keys;
 pub mod auth;
+pub mod members;
 pub mod organizations;
 
 use crate::pages::ErrorPage;

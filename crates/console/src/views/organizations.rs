@@ -151,6 +151,7 @@ pub(crate) async fn organization_page(
             keys,
             form,
             error,
+            roles: crate::pages::ROLES,
         },
         status,
     )
