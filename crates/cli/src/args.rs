@@ -89,10 +89,16 @@ pub enum OrgsCommand {
         #[arg(long)]
         owner_email: Option<String>,
     },
-    /// Show one organization (default: the configured one).
-    Show { org: Option<String> },
-    /// Delete an organization; its keys stop working.
-    Delete { org: String },
+    /// Show one organization, by id or slug (default: the configured one).
+    Show {
+        #[arg(value_name = "ORG")]
+        organization: Option<String>,
+    },
+    /// Delete an organization, by id or slug; its keys stop working.
+    Delete {
+        #[arg(value_name = "ORG")]
+        organization: String,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]

@@ -39,7 +39,8 @@ fn authenticated(settings: &Resolved) -> Result<Client, Failure> {
     Ok(Client::connect(&settings.url.0, Some(credential))?)
 }
 
-/// The organization in force, by id or slug; a slug is looked up among the caller's.
+/// The organization in force, by id or slug; a slug is looked up among the caller's. Without
+/// one, an API key or access token acts in its own organization.
 async fn organization(
     client: &Client,
     settings: &Resolved,
@@ -47,10 +48,17 @@ async fn organization(
 ) -> Result<Uuid, Failure> {
     let wanted = explicit
         .map(str::to_owned)
-        .or_else(|| settings.org.as_ref().map(|(org, _)| org.clone()))
-        .ok_or_else(|| {
-            Failure::usage("no organization: pass --org ID|SLUG, or set PORTCULLIS_ORG")
-        })?;
+        .or_else(|| settings.org.as_ref().map(|(org, _)| org.clone()));
+    let Some(wanted) = wanted else {
+        return client
+            .me()
+            .await?
+            .into_inner()
+            .organization_id
+            .ok_or_else(|| {
+                Failure::usage("no organization: pass --org ID|SLUG, or set PORTCULLIS_ORG")
+            });
+    };
     if let Ok(id) = wanted.parse::<Uuid>() {
         return Ok(id);
     }
@@ -287,7 +295,7 @@ async fn orgs(settings: &Resolved, command: OrgsCommand, json: bool) -> Result<(
                 organization_rows(&[org]);
             }
         }
-        OrgsCommand::Show { org } => {
+        OrgsCommand::Show { organization: org } => {
             let id = organization(&client, settings, org.as_deref()).await?;
             let org = client.get_organization(&id).await?.into_inner();
             if json {
@@ -296,7 +304,7 @@ async fn orgs(settings: &Resolved, command: OrgsCommand, json: bool) -> Result<(
                 organization_rows(&[org]);
             }
         }
-        OrgsCommand::Delete { org } => {
+        OrgsCommand::Delete { organization: org } => {
             let id = organization(&client, settings, Some(&org)).await?;
             client.delete_organization(&id).await?;
             eprintln!("Deleted organization {id}");
