@@ -19,6 +19,7 @@ backend_tests!(
     a_config_file_others_can_read_is_refused,
     each_failure_has_its_exit_code,
     json_output_is_the_servers_json,
+    the_password_prompt_does_not_echo_on_a_terminal,
 );
 
 /// A terminal session: its own home and config directory, and the binary under test.
@@ -674,6 +675,94 @@ impl Served<'_> {
             "portcullis {args:?}"
         );
     }
+}
+
+async fn the_password_prompt_does_not_echo_on_a_terminal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let person = app.person().await;
+    let terminal = Terminal::new();
+    let (address, email, password) = (
+        app.address.clone(),
+        person.email.clone(),
+        person.password.clone(),
+    );
+    let home = terminal.home.path().to_owned();
+    let (code, screen) =
+        tokio::task::spawn_blocking(move || login_on_a_pty(&home, &address, &email, &password))
+            .await
+            .expect("the pty thread");
+    assert_eq!(code, 0, "login on a terminal failed:\n{screen}");
+    assert!(
+        screen.contains("Password: "),
+        "no prompt on the terminal:\n{screen}"
+    );
+    assert!(screen.contains("Logged in"), "{screen}");
+    assert!(
+        !screen.contains(&person.password),
+        "the password was echoed:\n{screen}"
+    );
+    let me: MeBody = terminal.json(&["whoami", "--json"]).await;
+    assert_eq!(me.user.map(|u| u.email), Some(person.email));
+}
+
+/// Runs `portcullis login` on a pseudo-terminal, types the password at the prompt, and returns
+/// the exit code and everything the terminal showed.
+fn login_on_a_pty(home: &std::path::Path, url: &str, email: &str, password: &str) -> (u32, String) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_portcullis"));
+    command.args(["login", "--url", url, "--email", email]);
+    command.env_clear();
+    command.env("HOME", home);
+    command.env("XDG_CONFIG_HOME", home.join("config"));
+    let mut child = pty
+        .slave
+        .spawn_command(command)
+        .expect("the binary starts on the pty");
+    drop(pty.slave);
+
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = pty.master.try_clone_reader().expect("a pty reader");
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 1024];
+        while let Ok(n) = reader.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().expect("screen").extend_from_slice(&buffer[..n]);
+        }
+    });
+    let shown = |screen: &Arc<Mutex<Vec<u8>>>| {
+        String::from_utf8_lossy(&screen.lock().expect("screen")).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !shown(&screen).contains("Password: ") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut writer = pty.master.take_writer().expect("a pty writer");
+    writer
+        .write_all(format!("{password}\r").as_bytes())
+        .expect("type the password");
+    writer.flush().expect("flush");
+    let status = child.wait().expect("the binary ends");
+    // Let the reader drain what the child wrote last.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !shown(&screen).contains("Logged in") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (status.exit_code(), shown(&screen))
 }
 
 #[test]
