@@ -40,7 +40,7 @@ impl Source {
         match self {
             Source::Flag => "flag".into(),
             Source::Environment => format!("environment ({variable})"),
-            Source::File => format!("file ({})", config_path().display()),
+            Source::File => format!("file {}", config_path().display()),
             Source::Default => "default".into(),
         }
     }
