@@ -1,25 +1,20 @@
-//! The main journeys through a client that progenitor generates from the committed
+//! The main journeys through `portcullis-client`, which progenitor generates from the committed
 //! `openapi.json`: if the spec drifts from what the server does, these fail to compile or
-//! to deserialize. No hand-written HTTP here; credentials travel as reqwest default headers
-//! or cookies, since progenitor leaves `security` schemes to the caller.
+//! to deserialize. No hand-written HTTP here.
 
-mod portcullis {
-    progenitor::generate_api!(spec = "../openapi.json", interface = Positional);
-}
-
-use portcullis::types::{
+use portcullis_client::types::{
     AddMember, AuthMethod, CreateApiKey, CreateOrganization, ErrorBody, LoginRequest, Permission,
     Role, RotateApiKey, SignupRequest, TokenRequest,
 };
-use portcullis::{Client, Error, ResponseValue};
+use portcullis_client::{Client, Credential, GeneratedError as Error, ResponseValue};
 use portcullis_tests::{Backend, TestApp, backend_tests, spawn_app};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 backend_tests!(
     a_person_signs_up_logs_in_and_builds_an_organization,
     api_keys_are_created_listed_rotated_and_revoked,
     a_key_passes_forward_auth_and_mints_an_access_token,
     bad_credentials_come_back_as_typed_errors,
+    a_session_token_from_login_authenticates_writes,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -247,11 +242,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
     assert_eq!(token.token_type, "Bearer");
     assert!(token.expires_in > 0 && token.expires_in <= 300);
 
-    let with_token = client_with(
-        &app,
-        AUTHORIZATION,
-        &format!("Bearer {}", token.access_token),
-    );
+    let with_token = bearer_client(&app, &token.access_token);
     let me = with_token
         .me()
         .await
@@ -296,12 +287,48 @@ async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
         failure(garbage.authorize(None, Permission::Read).await),
         (401, "unauthenticated".into())
     );
-    let root = client_with(&app, AUTHORIZATION, &format!("Bearer {}", app.root_token));
+    let root = bearer_client(&app, &app.root_token);
     assert_eq!(
         failure(root.authorize(None, Permission::Read).await),
         (422, "validation_failed".into()),
         "the root token must name an organization"
     );
+}
+
+async fn a_session_token_from_login_authenticates_writes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = signed_up(&app, "Ada").await;
+    let anonymous = Client::connect(&app.address, None).expect("a client");
+    let login = anonymous
+        .login(&LoginRequest {
+            email: owner.email.clone(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .expect("POST /auth/login");
+    let token = portcullis_client::session_token(login.headers()).expect("a session cookie");
+    let session =
+        Client::connect(&app.address, Some(Credential::Session(token))).expect("a client");
+
+    // A cookie-authenticated write needs `Origin`, which `Credential::Session` sends.
+    let org = session
+        .create_organization(&CreateOrganization {
+            name: "Acme Corp".into(),
+            slug: "acme".parse().expect("a valid slug"),
+            owner_email: None,
+        })
+        .await
+        .expect("POST /organizations with the session cookie");
+    assert_eq!(org.status(), 201);
+    let me = session.me().await.expect("GET /me");
+    assert_eq!(me.auth_method, AuthMethod::Session);
+
+    // The typed error carries the contract's body.
+    let denied = portcullis_client::Error::from(anonymous.me().await.expect_err("no credential"));
+    let portcullis_client::Error::Api { status, body } = denied else {
+        panic!("not an API error: {denied:?}");
+    };
+    assert_eq!((status, body.code.as_str()), (401, "unauthenticated"));
 }
 
 /// A signed-up, logged-in person: a generated client over a cookie-keeping reqwest client.
@@ -359,17 +386,11 @@ async fn organization(owner: &Person) -> uuid::Uuid {
 }
 
 fn key_client(app: &TestApp, key: &str) -> Client {
-    client_with(app, "x-api-key", key)
+    Client::connect(&app.address, Some(Credential::ApiKey(key.into()))).expect("a client")
 }
 
-fn client_with(app: &TestApp, header: impl reqwest::header::IntoHeaderName, value: &str) -> Client {
-    let mut headers = HeaderMap::new();
-    headers.insert(header, HeaderValue::from_str(value).expect("header value"));
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("reqwest client");
-    Client::new_with_client(&app.address, http)
+fn bearer_client(app: &TestApp, token: &str) -> Client {
+    Client::connect(&app.address, Some(Credential::Bearer(token.into()))).expect("a client")
 }
 
 /// The status and `code` of a documented error answer; panics on success or anything else.

@@ -1,4 +1,4 @@
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use portcullis_domain::SystemClock;
 use portcullis_persistence::Store;
 use portcullis_server::{Application, Settings, shutdown_signal};
@@ -13,12 +13,22 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(flatten)]
     settings: Settings,
+    #[command(flatten)]
+    client: portcullis_cli::GlobalArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Server(ServerCommand),
+    #[command(flatten)]
+    Client(portcullis_cli::Command),
+}
+
+#[derive(Subcommand)]
+enum ServerCommand {
     /// Migrate the database, then serve (the default).
     Serve,
     /// Migrate the database and exit.
@@ -27,6 +37,8 @@ enum Command {
     HashPassword,
     /// Print the OpenAPI spec (what `openapi.json` holds).
     Openapi,
+    /// Print a completion script for bash, zsh or fish.
+    Completions { shell: clap_complete::Shell },
 }
 
 fn main() -> ExitCode {
@@ -56,12 +68,18 @@ fn return_large_blocks_to_the_system() {
 
 async fn start() -> ExitCode {
     let cli = Cli::parse();
+    let command = match cli.command {
+        // The client commands talk to a server; they log nothing and have their own exit codes.
+        Some(Command::Client(command)) => return portcullis_cli::run(cli.client, command).await,
+        Some(Command::Server(command)) => command,
+        None => ServerCommand::Serve,
+    };
     let filter = EnvFilter::try_new(&cli.settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    match run(cli).await {
+    match run(cli.settings, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -70,18 +88,18 @@ async fn start() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.settings).await,
-        Command::Migrate => {
-            let store = Store::connect(&cli.settings.database_url)
+async fn run(settings: Settings, command: ServerCommand) -> Result<(), String> {
+    match command {
+        ServerCommand::Serve => serve(settings).await,
+        ServerCommand::Migrate => {
+            let store = Store::connect(&settings.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
             store.migrate().await.map_err(|e| e.to_string())?;
             eprintln!("database is up to date");
             Ok(())
         }
-        Command::HashPassword => {
+        ServerCommand::HashPassword => {
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -99,8 +117,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Openapi => {
+        ServerCommand::Openapi => {
             println!("{}", portcullis_api::spec_json());
+            Ok(())
+        }
+        ServerCommand::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "portcullis",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     }
