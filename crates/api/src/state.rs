@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::key_usage::KeyUses;
 use crate::metrics::Metrics;
 use crate::passwords::Passwords;
-use crate::rate_limit::PasswordAttempts;
+use crate::rate_limit::Limits;
 use crate::tokens::AccessTokens;
 use moka::sync::Cache;
 use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
@@ -30,7 +30,7 @@ pub struct Inner {
     pub caches: Caches,
     pub key_uses: KeyUses,
     pub metrics: Metrics,
-    pub password_attempts: PasswordAttempts,
+    pub limits: Limits,
 }
 
 impl Deref for AppState {
@@ -50,19 +50,20 @@ impl AppState {
         clock: Arc<dyn Clock>,
         jwt_key: Option<&str>,
     ) -> Result<Self, Error> {
-        let password_attempts = PasswordAttempts::new(config.password_attempts_per_minute);
+        let limits = Limits::new(config.limits);
+        let passwords = Passwords::new(config.password_queue);
         let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
         Ok(Self(Arc::new(Inner {
             store,
             config,
             policy,
             clock,
-            passwords: Passwords::new(),
+            passwords,
             tokens,
             caches: Caches::new(),
             key_uses: KeyUses::default(),
             metrics: Metrics::new(),
-            password_attempts,
+            limits,
         })))
     }
 
