@@ -12,6 +12,7 @@ mod signup;
 mod api_keys;
 mod audit;
 mod authorize;
+mod cache_races;
 mod client_address;
 mod credentials;
 mod key_management;

@@ -3,6 +3,7 @@
 //! `X-API-Key`, then `Authorization` (`Bearer` or `Token`), then the session cookie. The first
 //! one present decides; if it is bad the answer is 401, with no fallback to the others.
 
+use crate::cache::Invalidation;
 use crate::cookie::{RefreshedCookie, session_token};
 use crate::state::AppState;
 use ipnet::IpNet;
@@ -146,15 +147,24 @@ impl AppState {
         }
         if session.needs_refresh(now) {
             let expires_at = expiry_after(now);
-            self.store
+            let generation = self.caches.sessions.generation();
+            if !self
+                .store
                 .refresh_session(session.id, now, expires_at)
-                .await?;
+                .await?
+            {
+                // Ended since it was cached (perhaps on another replica): it is gone.
+                self.caches.apply(&Invalidation::Session(digest));
+                return Err(Unauthenticated::Unknown.into());
+            }
             session = Arc::new(Session {
                 updated_at: now,
                 expires_at,
                 ..(*session).clone()
             });
-            self.caches.sessions.insert(digest, session.clone());
+            self.caches
+                .sessions
+                .insert_if_current(digest, session.clone(), generation);
             if let Some(slot) = req.extensions().get::<RefreshedCookie>() {
                 slot.set(self.session_cookie(&token));
             }

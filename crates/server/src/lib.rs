@@ -133,6 +133,11 @@ impl Application {
         self.listening.port()
     }
 
+    /// The state the server will serve with (for embedding, and for tests' hooks).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serves until `shutdown` resolves, then drains requests in flight and flushes pending writes.
     pub async fn run_until_stopped(
         self,
