@@ -4,12 +4,16 @@ mod admin;
 mod health;
 mod members;
 mod organizations;
+mod origin;
+mod overload;
 mod sessions;
 mod signup;
 // key, authorize, audit and token suites:
 mod api_keys;
 mod audit;
 mod authorize;
+mod cache_races;
+mod client_address;
 mod credentials;
 mod key_management;
 mod me;

@@ -14,6 +14,7 @@ backend_tests!(
     weak_passwords_are_refused,
     passwords_of_8_and_128_characters_are_accepted,
     a_signed_up_user_can_log_in,
+    racing_first_signups_make_exactly_one_platform_admin,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -247,4 +248,40 @@ async fn a_name_with_a_nul_byte_is_a_validation_failure_not_a_server_error(backe
         .await
         .unwrap();
     assert_error(resp, 422, "validation_failed").await;
+}
+
+async fn racing_first_signups_make_exactly_one_platform_admin(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.signup = SignupMode::FirstUser).await;
+    let signups = (0..8).map(|n| {
+        let (http, url) = (app.http.clone(), app.url("/api/v1/auth/signup"));
+        tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"email": format!("racer{n}@example.com"), "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+        })
+    });
+    let mut created = Vec::new();
+    for signup in signups.collect::<Vec<_>>() {
+        let resp = signup.await.unwrap();
+        if resp.status() == 201 {
+            created.push(expect_json(resp, 201).await);
+        } else {
+            assert_error(resp, 403, "forbidden").await;
+        }
+    }
+    assert_eq!(created.len(), 1, "exactly one signup succeeds: {created:?}");
+    assert_eq!(created[0]["user"]["platform_admin"], true);
+
+    let resp = app
+        .http
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(&app.root_token)
+        .send()
+        .await
+        .unwrap();
+    let users = expect_json(resp, 200).await;
+    let users = users.as_array().expect("a list of users");
+    assert_eq!(users.len(), 1, "one user in the database: {users:?}");
 }

@@ -1,5 +1,6 @@
 //! The black-box harness: each test gets its own server on a fresh database, reached over HTTP.
 
+pub use portcullis_api::AppState;
 pub use portcullis_domain::ManualClock;
 pub use portcullis_server::{Settings, SignupMode};
 
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub root_token: String,
     /// A plain client: no cookie store, no default headers.
     pub http: reqwest::Client,
+    /// The server's state, for test hooks (`state.read_pause`) only: tests talk HTTP.
+    pub state: AppState,
     server: JoinHandle<()>,
     _database: Arc<TestDatabase>,
 }
@@ -77,6 +80,7 @@ async fn start(
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let server = tokio::spawn(async move {
         app.run_until_stopped(std::future::pending())
             .await
@@ -87,6 +91,7 @@ async fn start(
         clock,
         root_token,
         http: reqwest::Client::new(),
+        state,
         server,
         _database: database,
     }

@@ -53,7 +53,7 @@ async fn flush_key_uses_forever(state: AppState) {
         if let Err(e) = state.flush_key_uses().await {
             tracing::warn!(error = %e, "could not write last_used_at; will retry");
         }
-        state.password_attempts.forget_idle();
+        state.limits.forget_idle();
     }
 }
 

@@ -1,10 +1,15 @@
 //! In-memory read caches for the verify path. Only live records are cached (never "not found"
-//! for keys or sessions), so a flood of random credentials cannot evict real entries. Every write
-//! that changes what a cached record means invalidates it at once; the TTL is only a safety net.
+//! for keys or sessions), so a flood of random credentials cannot evict real entries; "not a
+//! member" answers live in their own small cache for the same reason. Every write that changes
+//! what a cached record means invalidates it at once; the TTL is only a safety net. A read that
+//! began before an invalidation never puts its (possibly stale) result back: see `Versioned`.
 
 use moka::sync::Cache;
 use portcullis_domain::{ApiKey, Role, Session, User};
+use std::borrow::Borrow;
+use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -63,37 +68,104 @@ impl Invalidation {
     }
 }
 
+/// A cache that counts its invalidations. A reader notes the `generation` before it reads the
+/// database and inserts with `insert_if_current`, which drops the result if any invalidation of
+/// this cache came in between: the value read may predate the write that invalidated. (Counting
+/// per cache, not per key, costs only an extra miss now and then.)
+pub struct Versioned<K, V> {
+    entries: Cache<K, V>,
+    generation: AtomicU64,
+}
+
+impl<K, V> Versioned<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(capacity: u64) -> Self {
+        Self {
+            entries: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(TTL)
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries.get(key)
+    }
+
+    pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries.contains_key(key)
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches `value`, read at `generation`, unless the cache was invalidated since. The second
+    /// check closes the gap between the first and the insert: an invalidation that lands there
+    /// has bumped the generation, so the insert is undone (or the invalidation removes it).
+    pub(crate) fn insert_if_current(&self, key: K, value: V, generation: u64)
+    where
+        K: Clone,
+    {
+        if self.generation() != generation {
+            return;
+        }
+        self.entries.insert(key.clone(), value);
+        if self.generation() != generation {
+            self.entries.invalidate(&key);
+        }
+    }
+
+    fn invalidate<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate(key);
+    }
+
+    fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
+    }
+}
+
 pub struct Caches {
-    pub(crate) keys: Cache<String, Arc<ApiKey>>,
+    pub(crate) keys: Versioned<String, Arc<ApiKey>>,
     /// Digests of well-formed keys that matched nothing, kept apart (and small) so a flood of
     /// random keys cannot evict real ones; spares the database a client retrying a revoked key.
-    pub(crate) unknown_keys: Cache<String, ()>,
-    pub(crate) sessions: Cache<String, Arc<Session>>,
-    pub(crate) users: Cache<Uuid, Arc<User>>,
-    pub(crate) roles: Cache<(Uuid, Uuid), Option<Role>>,
+    pub(crate) unknown_keys: Versioned<String, ()>,
+    pub(crate) sessions: Versioned<String, Arc<Session>>,
+    pub(crate) users: Versioned<Uuid, Arc<User>>,
+    /// Roles of members, by (user, organization).
+    pub(crate) roles: Versioned<(Uuid, Uuid), Role>,
+    /// (user, organization) pairs that are not members, kept apart (and small) so probing
+    /// organizations one is not in cannot evict real roles.
+    pub(crate) non_members: Versioned<(Uuid, Uuid), ()>,
 }
 
 impl Caches {
     pub fn new() -> Self {
-        fn cache<K, V>() -> Cache<K, V>
-        where
-            K: std::hash::Hash + Eq + Send + Sync + 'static,
-            V: Clone + Send + Sync + 'static,
-        {
-            Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TTL)
-                .build()
-        }
         Self {
-            unknown_keys: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(TTL)
-                .build(),
-            keys: cache(),
-            sessions: cache(),
-            users: cache(),
-            roles: cache(),
+            keys: Versioned::new(CAPACITY),
+            unknown_keys: Versioned::new(10_000),
+            sessions: Versioned::new(CAPACITY),
+            users: Versioned::new(CAPACITY),
+            roles: Versioned::new(CAPACITY),
+            non_members: Versioned::new(10_000),
         }
     }
 
@@ -105,11 +177,15 @@ impl Caches {
             Invalidation::Role {
                 user_id,
                 organization_id,
-            } => self.roles.invalidate(&(*user_id, *organization_id)),
+            } => {
+                self.roles.invalidate(&(*user_id, *organization_id));
+                self.non_members.invalidate(&(*user_id, *organization_id));
+            }
             // Rare: dropping everything keyed by it is simpler than indexing keys by organization.
             Invalidation::Organization(_) => {
                 self.keys.invalidate_all();
                 self.roles.invalidate_all();
+                self.non_members.invalidate_all();
             }
         }
     }
@@ -121,6 +197,7 @@ impl Caches {
         self.sessions.invalidate_all();
         self.users.invalidate_all();
         self.roles.invalidate_all();
+        self.non_members.invalidate_all();
     }
 }
 
@@ -133,6 +210,18 @@ impl Default for Caches {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_from_before_an_invalidation_is_not_cached() {
+        let cache: Versioned<u32, u32> = Versioned::new(10);
+        let before = cache.generation();
+        cache.invalidate(&1);
+        cache.insert_if_current(1, 10, before);
+        assert_eq!(cache.get(&1), None);
+        let now = cache.generation();
+        cache.insert_if_current(1, 11, now);
+        assert_eq!(cache.get(&1), Some(11));
+    }
 
     #[test]
     fn invalidations_round_trip_through_their_wire_form() {

@@ -1,3 +1,5 @@
+use crate::rate_limit::LimitSettings;
+use ipnet::IpNet;
 use portcullis_domain::{KeyPrefix, SignupPolicy};
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -33,8 +35,11 @@ pub struct Config {
     pub root_token: Option<RootToken>,
     /// `iss` of access tokens.
     pub issuer: String,
-    /// Login and signup attempts allowed per client address per minute; 0 disables the limit.
-    pub password_attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub limits: LimitSettings,
+    /// Password hashing jobs allowed to wait or run at once; beyond it, 503.
+    pub password_queue: usize,
 }
 
 impl Default for Config {
@@ -46,7 +51,13 @@ impl Default for Config {
             key_prefix: KeyPrefix::default(),
             root_token: None,
             issuer: "portcullis".to_owned(),
-            password_attempts_per_minute: 60,
+            trusted_proxies: Vec::new(),
+            limits: LimitSettings {
+                password_attempts_per_minute: 60,
+                failed_logins_per_email: 10,
+                failed_auth_per_minute: 300,
+            },
+            password_queue: 64,
         }
     }
 }

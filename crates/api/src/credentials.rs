@@ -3,14 +3,16 @@
 //! `X-API-Key`, then `Authorization` (`Bearer` or `Token`), then the session cookie. The first
 //! one present decides; if it is bad the answer is 401, with no fallback to the others.
 
+use crate::cache::Invalidation;
 use crate::cookie::{RefreshedCookie, session_token};
-use crate::endpoints::client_addr;
 use crate::state::AppState;
+use ipnet::IpNet;
 use poem::Request;
 use poem::http::{HeaderMap, Method, header};
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
-    ApiKeySecret, Denial, Error, Principal, Session, SessionToken, Unauthenticated, User,
+    ApiKeySecret, Error, Principal, RequestOrigin, Session, SessionToken, Unauthenticated, User,
+    rules,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -29,19 +31,30 @@ pub struct Caller {
 
 impl AppState {
     /// The caller of `req`, or why it is not one (401, or 403 for an untrusted cookie write).
+    /// A credential that fails counts against the client's failed-authentication limit; past
+    /// it the answer is 429 instead of 401. Valid credentials are never limited here.
     pub async fn authenticate(&self, req: &Request) -> Result<Caller, Error> {
+        let ip = self.client_ip(req);
         let resolved = self.resolve(req).await;
         match &resolved {
             Err(Error::Unauthenticated(reason)) => {
-                self.metrics.decision("unauthenticated", reason.as_str())
+                self.metrics.decision("unauthenticated", reason.as_str());
+                if *reason != Unauthenticated::Missing {
+                    self.limit_failed_auth(ip)?;
+                }
             }
             Err(Error::Forbidden(denial)) => self.metrics.decision("forbidden", denial.kind()),
             _ => {}
         }
-        Ok(Caller {
-            ip: client_addr(req.remote_addr()),
-            ..resolved?
-        })
+        let principal = resolved?;
+        Ok(Caller { ip, ..principal })
+    }
+
+    /// The client's address, for rate limits, sessions and audit events: the TCP peer, unless
+    /// it is a trusted proxy; then the right-most `X-Forwarded-For` address that is not one.
+    pub fn client_ip(&self, req: &Request) -> Option<IpAddr> {
+        let peer = req.remote_addr().as_socket_addr()?.ip();
+        Some(client_ip(peer, req.headers(), &self.config.trusted_proxies))
     }
 
     async fn resolve(&self, req: &Request) -> Result<Caller, Error> {
@@ -129,20 +142,29 @@ impl AppState {
             return Err(Unauthenticated::Expired.into());
         }
         let user = self.live_user(session.user_id).await?;
-        if is_unsafe(req.method()) && !self.origin_allowed(req.headers()) {
-            return Err(Denial::UntrustedOrigin.into());
+        if is_unsafe(req.method()) {
+            rules::cookie_write(self.request_origin(req.headers()))?;
         }
         if session.needs_refresh(now) {
             let expires_at = expiry_after(now);
-            self.store
+            let generation = self.caches.sessions.generation();
+            if !self
+                .store
                 .refresh_session(session.id, now, expires_at)
-                .await?;
+                .await?
+            {
+                // Ended since it was cached (perhaps on another replica): it is gone.
+                self.caches.apply(&Invalidation::Session(digest));
+                return Err(Unauthenticated::Unknown.into());
+            }
             session = Arc::new(Session {
                 updated_at: now,
                 expires_at,
                 ..(*session).clone()
             });
-            self.caches.sessions.insert(digest, session.clone());
+            self.caches
+                .sessions
+                .insert_if_current(digest, session.clone(), generation);
             if let Some(slot) = req.extensions().get::<RefreshedCookie>() {
                 slot.set(self.session_cookie(&token));
             }
@@ -164,11 +186,20 @@ impl AppState {
         Ok(user)
     }
 
-    /// The `Origin` is this host or one of `PORTCULLIS_TRUSTED_ORIGINS`.
-    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
-        let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-            return false;
+    /// Whether the `Origin` is absent, this host or one of `PORTCULLIS_TRUSTED_ORIGINS`, or
+    /// another site.
+    pub fn request_origin(&self, headers: &HeaderMap) -> RequestOrigin {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return RequestOrigin::Absent;
         };
+        if self.origin_trusted(origin.to_str().unwrap_or_default(), headers) {
+            RequestOrigin::Trusted
+        } else {
+            RequestOrigin::Foreign
+        }
+    }
+
+    fn origin_trusted(&self, origin: &str, headers: &HeaderMap) -> bool {
         let origin = origin.trim_end_matches('/');
         if self
             .config
@@ -198,4 +229,77 @@ fn is_unsafe(method: &Method) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
+}
+
+/// `peer` unless it is one of `proxies`; then, walking `X-Forwarded-For` from the right (the
+/// entry the nearest proxy appended), the first address that is not a proxy. Entries left of
+/// it are the client's own say and never believed.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr {
+    let trusted = |ip: &IpAddr| proxies.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !trusted(&client) {
+        return client;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for entry in forwarded.iter().rev() {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            // A proxy would not append this: stop at the last address a proxy vouched for.
+            break;
+        };
+        client = ip.to_canonical();
+        if !trusted(&client) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poem::http::HeaderValue;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let spoofed = forwarded(&["6.6.6.6"]);
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &spoofed, &proxies),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_ip(ip("10.1.2.3"), &spoofed, &proxies), ip("6.6.6.6"));
+        // The client's own entry comes first; the proxy appended the real address last.
+        let chained = forwarded(&["6.6.6.6, 198.51.100.4", "10.0.0.7"]);
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), &chained, &proxies),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), &HeaderMap::new(), &proxies),
+            ip("10.1.2.3")
+        );
+        let junk = forwarded(&["6.6.6.6, not-an-address"]);
+        assert_eq!(client_ip(ip("10.1.2.3"), &junk, &proxies), ip("10.1.2.3"));
+        assert_eq!(
+            client_ip(ip("::ffff:10.1.2.3"), &spoofed, &proxies),
+            ip("6.6.6.6")
+        );
+    }
 }

@@ -21,7 +21,7 @@ pub mod key_usage;
 pub mod metrics;
 pub mod operations;
 pub mod passwords;
-mod rate_limit;
+pub mod rate_limit;
 pub mod security;
 pub mod state;
 pub mod tokens;

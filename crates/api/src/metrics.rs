@@ -8,6 +8,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     decisions: IntCounterVec,
     cache: IntCounterVec,
+    rate_limited: IntCounterVec,
     argon2_queue: IntGauge,
     pool_open: IntGauge,
     pool_idle: IntGauge,
@@ -47,6 +48,11 @@ impl Metrics {
                 "Verify-path cache lookups.",
                 &["cache", "result"],
             ),
+            rate_limited: counter(
+                "rate_limited_total",
+                "Requests refused with 429, by limit.",
+                &["limit"],
+            ),
             argon2_queue: gauge(
                 "argon2_queue_depth",
                 "Password hashing jobs queued or running.",
@@ -71,6 +77,10 @@ impl Metrics {
         self.cache
             .with_label_values(&[cache, if hit { "hit" } else { "miss" }])
             .inc();
+    }
+
+    pub(crate) fn rate_limited(&self, limit: &str) {
+        self.rate_limited.with_label_values(&[limit]).inc();
     }
 
     /// The text exposition, with gauges read now.
@@ -103,6 +113,7 @@ fn status_label(status: u16) -> &'static str {
         401 => "401",
         403 => "403",
         404 => "404",
+        415 => "415",
         405 => "405",
         409 => "409",
         422 => "422",

@@ -1,5 +1,6 @@
 //! argon2id hashing off the async runtime, with bounded concurrency so a login flood queues
-//! here instead of starving the threads that verify API keys.
+//! here instead of starving the threads that verify API keys, and a bounded queue so the flood
+//! is refused (503) rather than kept waiting without end.
 
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier};
 use portcullis_domain::Error;
@@ -11,12 +12,14 @@ use tokio::sync::Semaphore;
 pub struct Passwords {
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
+    /// Jobs allowed to wait or run at once; 0: no bound.
+    capacity: usize,
     /// Verified against when the email is unknown, so both failures take as long.
     dummy_hash: Arc<str>,
 }
 
 impl Passwords {
-    pub fn new() -> Self {
+    pub fn new(capacity: usize) -> Self {
         // One core stays free for everything else (key checks above all) during a login flood.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hashers = cores.saturating_sub(1).max(1);
@@ -25,6 +28,7 @@ impl Passwords {
         Self {
             permits: Arc::new(Semaphore::new(hashers)),
             waiting: Arc::default(),
+            capacity,
             dummy_hash: dummy_hash.into(),
         }
     }
@@ -52,7 +56,16 @@ impl Passwords {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let admitted = self
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |waiting| {
+                (self.capacity == 0 || waiting < self.capacity).then_some(waiting + 1)
+            });
+        if admitted.is_err() {
+            return Err(Error::Unavailable(
+                "the password hashing queue is full".into(),
+            ));
+        }
         let result = async {
             let _permit = self.permits.acquire().await.map_err(Error::internal)?;
             tokio::task::spawn_blocking(job)
@@ -62,12 +75,6 @@ impl Passwords {
         .await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         result
-    }
-}
-
-impl Default for Passwords {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -1,20 +1,21 @@
 //! Everything a request needs, shared behind one `Arc`.
 
-use crate::cache::{Caches, Invalidation};
+use crate::cache::{Caches, Invalidation, Versioned};
 use crate::config::Config;
 use crate::key_usage::KeyUses;
 use crate::metrics::Metrics;
 use crate::passwords::Passwords;
-use crate::rate_limit::PasswordAttempts;
+use crate::rate_limit::Limits;
 use crate::tokens::AccessTokens;
-use moka::sync::Cache;
 use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
 use portcullis_persistence::Store;
 use std::borrow::Borrow;
 use std::future::Future;
 use std::hash::Hash;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -30,7 +31,9 @@ pub struct Inner {
     pub caches: Caches,
     pub key_uses: KeyUses,
     pub metrics: Metrics,
-    pub password_attempts: PasswordAttempts,
+    pub limits: Limits,
+    /// Test hook: holds a cache read between its database read and its insert.
+    pub read_pause: ReadPause,
 }
 
 impl Deref for AppState {
@@ -50,19 +53,21 @@ impl AppState {
         clock: Arc<dyn Clock>,
         jwt_key: Option<&str>,
     ) -> Result<Self, Error> {
-        let password_attempts = PasswordAttempts::new(config.password_attempts_per_minute);
+        let limits = Limits::new(config.limits);
+        let passwords = Passwords::new(config.password_queue);
         let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
         Ok(Self(Arc::new(Inner {
             store,
             config,
             policy,
             clock,
-            passwords: Passwords::new(),
+            passwords,
             tokens,
             caches: Caches::new(),
             key_uses: KeyUses::default(),
             metrics: Metrics::new(),
-            password_attempts,
+            limits,
+            read_pause: ReadPause::default(),
         })))
     }
 
@@ -84,9 +89,12 @@ impl AppState {
             if self.caches.unknown_keys.contains_key(digest) {
                 return Ok(None);
             }
+            let generation = self.caches.unknown_keys.generation();
             let key = self.store.api_key_by_digest(digest).await?;
             if key.is_none() {
-                self.caches.unknown_keys.insert(digest.to_owned(), ());
+                self.caches
+                    .unknown_keys
+                    .insert_if_current(digest.to_owned(), (), generation);
             }
             Ok(key)
         };
@@ -105,16 +113,17 @@ impl AppState {
             .await
     }
 
-    /// `cache`'s entry for `key`, else what `load` finds, kept only if it exists.
+    /// `cache`'s entry for `key`, else what `load` finds, kept only if it exists and no
+    /// invalidation of `cache` came while it was being read.
     async fn read_through<K, Q, V>(
         &self,
-        cache: &Cache<K, Arc<V>>,
-        name: &str,
+        cache: &Versioned<K, Arc<V>>,
+        name: &'static str,
         key: &Q,
         load: impl Future<Output = Result<Option<V>, Error>>,
     ) -> Result<Option<Arc<V>>, Error>
     where
-        K: Borrow<Q> + Hash + Eq + Send + Sync + 'static,
+        K: Borrow<Q> + Hash + Eq + Clone + Send + Sync + 'static,
         Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
         V: Send + Sync + 'static,
     {
@@ -123,9 +132,11 @@ impl AppState {
         if cached.is_some() {
             return Ok(cached);
         }
+        let generation = cache.generation();
         let found = load.await?.map(Arc::new);
+        self.read_pause.hold(name).await;
         if let Some(value) = &found {
-            cache.insert(key.to_owned(), value.clone());
+            cache.insert_if_current(key.to_owned(), value.clone(), generation);
         }
         Ok(found)
     }
@@ -136,13 +147,81 @@ impl AppState {
         user_id: Uuid,
         organization_id: Uuid,
     ) -> Result<Option<Role>, Error> {
-        let cached = self.caches.roles.get(&(user_id, organization_id));
+        let key = (user_id, organization_id);
+        let cached = match self.caches.roles.get(&key) {
+            Some(role) => Some(Some(role)),
+            None => self.caches.non_members.contains_key(&key).then_some(None),
+        };
         self.metrics.cache_lookup("role", cached.is_some());
         if let Some(role) = cached {
             return Ok(role);
         }
+        let (roles, non_members) = (
+            self.caches.roles.generation(),
+            self.caches.non_members.generation(),
+        );
         let role = self.store.role(user_id, organization_id).await?;
-        self.caches.roles.insert((user_id, organization_id), role);
+        self.read_pause.hold("role").await;
+        match role {
+            Some(role) => self.caches.roles.insert_if_current(key, role, roles),
+            None => self
+                .caches
+                .non_members
+                .insert_if_current(key, (), non_members),
+        }
         Ok(role)
+    }
+}
+
+/// A test hook for cache races: `arm("api_key")` makes the next read of that cache, once it has
+/// read the database, tell the test and wait for its go-ahead before caching what it read. The
+/// test runs an invalidating write in between. Unarmed, it costs one atomic load per miss.
+#[derive(Default)]
+pub struct ReadPause {
+    armed: AtomicBool,
+    pause: Mutex<Option<Pause>>,
+}
+
+struct Pause {
+    cache: &'static str,
+    reached: oneshot::Sender<()>,
+    release: oneshot::Receiver<()>,
+}
+
+impl ReadPause {
+    /// Returns a receiver that fires when the read is held, and the sender that releases it.
+    pub fn arm(&self, cache: &'static str) -> (oneshot::Receiver<()>, oneshot::Sender<()>) {
+        let (reached, on_reached) = oneshot::channel();
+        let (release, on_release) = oneshot::channel();
+        *self.pause.lock().unwrap_or_else(|e| e.into_inner()) = Some(Pause {
+            cache,
+            reached,
+            release: on_release,
+        });
+        self.armed.store(true, Ordering::SeqCst);
+        (on_reached, release)
+    }
+
+    async fn hold(&self, cache: &str) {
+        if !self.armed.load(Ordering::SeqCst) {
+            return;
+        }
+        let pause = {
+            let mut slot = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.take() {
+                Some(pause) if pause.cache == cache => {
+                    self.armed.store(false, Ordering::SeqCst);
+                    Some(pause)
+                }
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        };
+        if let Some(pause) = pause {
+            let _ = pause.reached.send(());
+            let _ = pause.release.await;
+        }
     }
 }

@@ -124,15 +124,15 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
             "post"
         ),
         [
-            "201", "400", "401", "403", "404", "409", "415", "422", "500", "503"
+            "201", "400", "401", "403", "404", "409", "415", "422", "429", "500", "503"
         ]
     );
     assert_eq!(
         statuses(&spec, "/api/v1/me", "get"),
-        ["200", "401", "403", "500", "503"]
+        ["200", "401", "403", "429", "500", "503"]
     );
-    // Only operations that take a body can refuse its media type, and only the password
-    // endpoints are rate limited.
+    // Only operations that take a body can refuse its media type. The password endpoints are
+    // rate limited, and so is every operation that takes a credential (failed authentications).
     for (path, operations) in spec["paths"].as_object().expect("paths") {
         for (method, op) in operations.as_object().expect("operations") {
             let listed = statuses(&spec, path, method);
@@ -142,7 +142,11 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
                 has_body,
                 "{method} {path}: 415 iff it takes a body"
             );
-            let limited = path.ends_with("/login") || path.ends_with("/signup");
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let limited = secured || path.ends_with("/login") || path.ends_with("/signup");
             assert_eq!(
                 listed.contains(&"429".to_owned()),
                 limited,

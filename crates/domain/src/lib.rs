@@ -26,7 +26,7 @@ pub use name::Name;
 pub use organization::{Member, Membership, OrgSlug, Organization};
 pub use permission::{Permission, Permissions, Role};
 pub use policy::{OwnerAction, Policy};
-pub use rules::{KeyAction, KeyTarget, SignupPolicy};
+pub use rules::{KeyAction, KeyTarget, RequestOrigin, SignupPolicy};
 pub use session::{Session, SessionToken};
 pub use user::{Password, User};
 

@@ -272,6 +272,34 @@ pub fn sign_up(policy: SignupPolicy, users_exist: bool) -> Result<bool, Denial> 
     }
 }
 
+/// What a request's `Origin` header says about the page that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOrigin {
+    /// No `Origin`: not a browser's cross-site request (curl, servers).
+    Absent,
+    /// This host, or one of the trusted origins.
+    Trusted,
+    Foreign,
+}
+
+/// An unsafe request authenticated by the session cookie: the browser sends the cookie from any
+/// page, so the page must be one we trust.
+pub fn cookie_write(origin: RequestOrigin) -> Result<(), Denial> {
+    match origin {
+        RequestOrigin::Trusted => Ok(()),
+        RequestOrigin::Absent | RequestOrigin::Foreign => Err(Denial::UntrustedOrigin),
+    }
+}
+
+/// An unauthenticated unsafe request (signup, login): a foreign page may not sign a visitor's
+/// browser up or in; without an `Origin` it is not a browser acting for another site.
+pub fn anonymous_write(origin: RequestOrigin) -> Result<(), Denial> {
+    match origin {
+        RequestOrigin::Foreign => Err(Denial::UntrustedOrigin),
+        RequestOrigin::Absent | RequestOrigin::Trusted => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,20 +53,21 @@ impl Store {
         Ok(row.map(Session::from))
     }
 
+    /// Moves the session's expiry; `false` when the session no longer exists.
     pub async fn refresh_session(
         &self,
         id: Uuid,
         updated_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        session::Entity::update_many()
+    ) -> Result<bool, Error> {
+        let updated = session::Entity::update_many()
             .col_expr(session::Column::UpdatedAt, Expr::value(updated_at))
             .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
             .filter(session::Column::Id.eq(id))
             .exec(&self.db)
             .await
             .map_err(internal)?;
-        Ok(())
+        Ok(updated.rows_affected > 0)
     }
 
     /// The user's unexpired sessions, newest first.

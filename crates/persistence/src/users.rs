@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use portcullis_domain::{Email, Error, Name, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -33,20 +33,35 @@ impl TryFrom<user::Model> for User {
 
 impl Store {
     pub async fn create_user(&self, user: NewUser) -> Result<User, Error> {
-        let row = user::Model {
-            id: user.id,
-            email: user.email.as_str().to_owned(),
-            name: user.name.map(Name::into_inner),
-            password_hash: user.password_hash,
-            platform_admin: user.platform_admin,
-            disabled: false,
-            created_at: user.created_at,
-        };
+        let row = user_row(user);
         user::Entity::insert(row.clone().into_active_model())
             .exec_without_returning(&self.db)
             .await
             .map_err(|err| conflict_or_internal(err, DUPLICATE_EMAIL))?;
         row.try_into()
+    }
+
+    /// Inserts `user` only while no user exists; `None` when one does. Signups racing to be the
+    /// first are serialized: SQLite's write transaction takes the database lock at `BEGIN`, and
+    /// on PostgreSQL the table lock below conflicts with itself and with every insert.
+    pub async fn create_first_user(&self, user: NewUser) -> Result<Option<User>, Error> {
+        let tx = self.begin_write().await?;
+        if self.is_postgres() {
+            tx.execute_unprepared("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .await
+                .map_err(internal)?;
+        }
+        if user::Entity::find().count(&tx).await.map_err(internal)? > 0 {
+            tx.rollback().await.map_err(internal)?;
+            return Ok(None);
+        }
+        let row = user_row(user);
+        user::Entity::insert(row.clone().into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(|err| conflict_or_internal(err, DUPLICATE_EMAIL))?;
+        tx.commit().await.map_err(internal)?;
+        row.try_into().map(Some)
     }
 
     pub async fn count_users(&self) -> Result<u64, Error> {
@@ -206,5 +221,17 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(internal)
+    }
+}
+
+fn user_row(user: NewUser) -> user::Model {
+    user::Model {
+        id: user.id,
+        email: user.email.as_str().to_owned(),
+        name: user.name.map(Name::into_inner),
+        password_hash: user.password_hash,
+        platform_admin: user.platform_admin,
+        disabled: false,
+        created_at: user.created_at,
     }
 }

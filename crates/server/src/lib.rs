@@ -1,12 +1,17 @@
 //! Start-up and shutdown: turns `Settings` into a running Portcullis, on its own or inside a
 //! host application (`prepare`, `listen`, `serve`).
 
+pub mod connections;
 pub mod settings;
 
 pub use settings::{Settings, SignupMode};
 
+pub use connections::ConnectionLimits;
+use connections::LimitedAcceptor;
+use ipnet::IpNet;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, Route, Server};
+use portcullis_api::rate_limit::LimitSettings;
 use portcullis_api::{AppState, Config, RootToken, passwords};
 use portcullis_domain::{Clock, Email, Error, KeyPrefix, Policy};
 use portcullis_persistence::Store;
@@ -40,7 +45,7 @@ pub async fn prepare(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AppSt
 
 /// A bound listening socket.
 pub struct Listening {
-    acceptor: TcpAcceptor,
+    acceptor: LimitedAcceptor<TcpAcceptor>,
     port: u16,
 }
 
@@ -51,7 +56,8 @@ impl Listening {
     }
 }
 
-pub async fn listen(address: &str) -> Result<Listening, Error> {
+/// Binds `address`, holding its connections to `limits` (see `Settings::connection_limits`).
+pub async fn listen(address: &str, limits: ConnectionLimits) -> Result<Listening, Error> {
     let acceptor = TcpListener::bind(address)
         .into_acceptor()
         .await
@@ -61,7 +67,10 @@ pub async fn listen(address: &str) -> Result<Listening, Error> {
         .first()
         .and_then(|a| a.as_socket_addr())
         .map_or(0, |a| a.port());
-    Ok(Listening { acceptor, port })
+    Ok(Listening {
+        acceptor: LimitedAcceptor::new(acceptor, limits),
+        port,
+    })
 }
 
 /// Serves `app` until `shutdown` resolves, with Portcullis's background work beside it (batched
@@ -116,12 +125,17 @@ impl Application {
     /// Connects, migrates, bootstraps the admin and binds (port 0 picks a free port).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, Error> {
         let state = prepare(&settings, clock).await?;
-        let listening = listen(&settings.bind).await?;
+        let listening = listen(&settings.bind, settings.connection_limits()).await?;
         Ok(Self { state, listening })
     }
 
     pub fn port(&self) -> u16 {
         self.listening.port()
+    }
+
+    /// The state the server will serve with (for embedding, and for tests' hooks).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Serves until `shutdown` resolves, then drains requests in flight and flushes pending writes.
@@ -154,9 +168,33 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             .clone()
             .filter(|t| !t.is_empty())
             .map(RootToken::new),
-        password_attempts_per_minute: settings.login_rate_limit,
+        trusted_proxies: settings
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(parse_proxy)
+            .collect::<Result<_, _>>()?,
+        limits: LimitSettings {
+            password_attempts_per_minute: settings.login_rate_limit,
+            failed_logins_per_email: settings.failed_login_limit,
+            failed_auth_per_minute: settings.failed_auth_limit,
+        },
+        password_queue: settings.password_queue,
         ..Config::default()
     })
+}
+
+/// A proxy's address (`10.0.0.7`, `::1`) or network (`10.0.0.0/8`).
+fn parse_proxy(proxy: &str) -> Result<IpNet, Error> {
+    proxy
+        .parse::<IpNet>()
+        .or_else(|_| proxy.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            Error::validation(format!(
+                "PORTCULLIS_TRUSTED_PROXIES: `{proxy}` is not an address or CIDR"
+            ))
+        })
 }
 
 /// `PORTCULLIS_ADMIN_EMAIL` + `PORTCULLIS_ADMIN_PASSWORD_HASH`: create or update that platform admin.

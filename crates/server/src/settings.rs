@@ -4,6 +4,7 @@ use clap::{Args, ValueEnum};
 use portcullis_domain::SignupPolicy;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SignupMode {
@@ -63,6 +64,28 @@ pub struct Settings {
     /// Login and signup attempts allowed per client address per minute (0: no limit).
     #[arg(long, env = "PORTCULLIS_LOGIN_RATE_LIMIT", default_value_t = 60)]
     pub login_rate_limit: u32,
+    /// Failed logins allowed per email per 15 minutes (0: no limit).
+    #[arg(long, env = "PORTCULLIS_FAILED_LOGIN_LIMIT", default_value_t = 10)]
+    pub failed_login_limit: u32,
+    /// Failed authentications (bad keys, sessions, tokens) allowed per client address per
+    /// minute (0: no limit).
+    #[arg(long, env = "PORTCULLIS_FAILED_AUTH_LIMIT", default_value_t = 300)]
+    pub failed_auth_limit: u32,
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is believed.
+    #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+    /// Password hashing jobs allowed to wait or run at once; beyond it, 503 (0: no bound).
+    #[arg(long, env = "PORTCULLIS_PASSWORD_QUEUE", default_value_t = 64)]
+    pub password_queue: usize,
+    /// Seconds a connection has to send a request's complete headers.
+    #[arg(long, env = "PORTCULLIS_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a keep-alive connection may sit idle between requests.
+    #[arg(long, env = "PORTCULLIS_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Open connections at once; more wait to be accepted.
+    #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
     /// Log filter (tracing-subscriber's EnvFilter syntax).
     #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
     pub log: String,
@@ -75,6 +98,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    pub fn connection_limits(&self) -> crate::ConnectionLimits {
+        crate::ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+        }
+    }
+
     /// The documented defaults with another database: what tests and embedders start from.
     pub fn with_database(database_url: impl Into<String>) -> Self {
         Self {
@@ -88,6 +119,13 @@ impl Settings {
             trusted_origins: Vec::new(),
             key_prefix: "pcl".into(),
             login_rate_limit: 60,
+            failed_login_limit: 10,
+            failed_auth_limit: 300,
+            trusted_proxies: Vec::new(),
+            password_queue: 64,
+            header_timeout: 10,
+            idle_timeout: 60,
+            max_connections: 10_000,
             log: "info".into(),
             jwt_key: None,
             policy_dir: None,
@@ -110,6 +148,13 @@ impl fmt::Debug for Settings {
             .field("trusted_origins", &self.trusted_origins)
             .field("key_prefix", &self.key_prefix)
             .field("login_rate_limit", &self.login_rate_limit)
+            .field("failed_login_limit", &self.failed_login_limit)
+            .field("failed_auth_limit", &self.failed_auth_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("password_queue", &self.password_queue)
+            .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .field("log", &self.log)
             .field("jwt_key", &redacted(&self.jwt_key))
             .field("policy_dir", &self.policy_dir)

@@ -130,7 +130,8 @@ impl Application {
     /// Prepares Portcullis (database, migrations, policy, bootstrap admin), then binds.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, Error> {
         let auth = portcullis_server::prepare(&settings.auth, clock).await?;
-        let listening = portcullis_server::listen(&settings.bind).await?;
+        let listening =
+            portcullis_server::listen(&settings.bind, settings.auth.connection_limits()).await?;
         Ok(Self { auth, listening })
     }
 

@@ -13,9 +13,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use uuid::Uuid;
 
 statuses! {
-    ListStatuses: 400, 401, 403, 500, 503;
-    CreateStatuses: 400, 401, 403, 409, 415, 422, 500, 503;
-    UpdateStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+    ListStatuses: 400, 401, 403, 429, 500, 503;
+    CreateStatuses: 400, 401, 403, 409, 415, 422, 429, 500, 503;
+    UpdateStatuses: 400, 401, 403, 404, 415, 422, 429, 500, 503;
 }
 
 pub struct AdminApi;

@@ -15,10 +15,10 @@ use uuid::Uuid;
 pub struct ApiKeysApi;
 
 statuses! {
-    CreateStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
-    ListStatuses: 400, 401, 403, 404, 500, 503;
-    KeyStatuses: 400, 401, 403, 404, 500, 503;
-    RotateStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
+    CreateStatuses: 400, 401, 403, 404, 415, 422, 429, 500, 503;
+    ListStatuses: 400, 401, 403, 404, 429, 500, 503;
+    KeyStatuses: 400, 401, 403, 404, 429, 500, 503;
+    RotateStatuses: 400, 401, 403, 404, 409, 415, 422, 429, 500, 503;
 }
 
 #[derive(Debug, Object)]

@@ -12,7 +12,7 @@ use portcullis_domain::AuditEvent;
 use uuid::Uuid;
 
 statuses! {
-    ListStatuses: 400, 401, 403, 404, 500, 503;
+    ListStatuses: 400, 401, 403, 404, 429, 500, 503;
 }
 
 pub struct AuditApi;

@@ -1,4 +1,4 @@
-use super::{NoContent, Nullable, Tag, UserBody, client_addr};
+use super::{NoContent, Nullable, Tag, UserBody};
 use crate::body::JsonBody;
 use crate::credentials::Caller;
 use crate::error::Answer;
@@ -9,7 +9,7 @@ use crate::state::AppState;
 use crate::statuses;
 use chrono::{DateTime, Utc};
 use poem::Request;
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use portcullis_domain::{Email, Error, Name, Session};
@@ -113,11 +113,11 @@ pub struct AccessTokenBody {
 
 statuses! {
     SignupStatuses: 400, 403, 409, 415, 422, 429, 500, 503;
-    LoginStatuses: 400, 401, 415, 422, 429, 500, 503;
-    SessionStatuses: 401, 403, 500, 503;
-    RevokeSessionStatuses: 400, 401, 403, 404, 500, 503;
-    PasswordStatuses: 400, 401, 403, 415, 422, 500, 503;
-    TokenStatuses: 400, 401, 403, 404, 415, 422, 500, 503;
+    LoginStatuses: 400, 401, 403, 415, 422, 429, 500, 503;
+    SessionStatuses: 401, 403, 429, 500, 503;
+    RevokeSessionStatuses: 400, 401, 403, 404, 429, 500, 503;
+    PasswordStatuses: 400, 401, 403, 415, 422, 429, 500, 503;
+    TokenStatuses: 400, 401, 403, 404, 415, 422, 429, 500, 503;
 }
 
 #[derive(ApiResponse)]
@@ -160,7 +160,7 @@ impl AuthApi {
     async fn signup(
         &self,
         state: Data<&AppState>,
-        remote: &RemoteAddr,
+        request: &Request,
         body: JsonBody<SignupRequest>,
     ) -> Answer<SignupResponse, SignupStatuses> {
         let SignupRequest {
@@ -169,7 +169,7 @@ impl AuthApi {
             name,
         } = body.0;
         let new = new_account(&email, password, name.as_deref())?;
-        let user = accounts::sign_up(&state, client_addr(remote), new).await?;
+        let user = accounts::sign_up(&state, state.anonymous(request), new).await?;
         Ok(SignupResponse::Created(Json(UserEnvelope {
             user: (&user).into(),
         })))
@@ -180,7 +180,6 @@ impl AuthApi {
     async fn login(
         &self,
         state: Data<&AppState>,
-        remote: &RemoteAddr,
         request: &Request,
         body: JsonBody<LoginRequest>,
     ) -> Answer<LoginResponse, LoginStatuses> {
@@ -190,7 +189,14 @@ impl AuthApi {
             user,
             session,
             token,
-        } = accounts::log_in(&state, client_addr(remote), user_agent, &email, &password).await?;
+        } = accounts::log_in(
+            &state,
+            state.anonymous(request),
+            user_agent,
+            &email,
+            &password,
+        )
+        .await?;
         let body = LoginBody {
             user: (&user).into(),
             session: NewSession {

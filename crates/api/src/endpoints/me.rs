@@ -12,8 +12,8 @@ use uuid::Uuid;
 pub struct MeApi;
 
 statuses! {
-    MeStatuses: 401, 403, 500, 503;
-    AuthorizeStatuses: 400, 401, 403, 404, 422, 500, 503;
+    MeStatuses: 401, 403, 429, 500, 503;
+    AuthorizeStatuses: 400, 401, 403, 404, 422, 429, 500, 503;
 }
 
 #[derive(Debug, Object)]

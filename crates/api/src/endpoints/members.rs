@@ -15,9 +15,9 @@ use uuid::Uuid;
 pub struct MembersApi;
 
 statuses! {
-    ListStatuses: 400, 401, 403, 404, 500, 503;
-    AddStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
-    RemoveStatuses: 400, 401, 403, 404, 409, 500, 503;
+    ListStatuses: 400, 401, 403, 404, 429, 500, 503;
+    AddStatuses: 400, 401, 403, 404, 409, 415, 422, 429, 500, 503;
+    RemoveStatuses: 400, 401, 403, 404, 409, 429, 500, 503;
 }
 
 #[derive(Debug, Object)]

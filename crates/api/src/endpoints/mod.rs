@@ -10,7 +10,6 @@ pub mod members;
 pub mod organizations;
 
 use chrono::{DateTime, Utc};
-use poem::web::RemoteAddr;
 use poem_openapi::{
     Enum, Object, Tags,
     registry::{MetaSchema, MetaSchemaRef, Registry},
@@ -18,7 +17,6 @@ use poem_openapi::{
 };
 use portcullis_domain::{AuthMethod, Error, Permissions, Role, User};
 use std::borrow::Cow;
-use std::net::IpAddr;
 use uuid::Uuid;
 
 #[derive(poem_openapi::ApiResponse)]
@@ -269,11 +267,6 @@ impl<T: ToJSON> ToJSON for Nullable<T> {
                 .unwrap_or(serde_json::Value::Null),
         )
     }
-}
-
-/// The client's address, for rate limits, sessions and audit events.
-pub(crate) fn client_addr(remote: &RemoteAddr) -> Option<IpAddr> {
-    remote.as_socket_addr().map(|addr| addr.ip())
 }
 
 /// `limit` (default 50, 1 to 200) for paged lists.

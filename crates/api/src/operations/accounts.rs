@@ -5,7 +5,8 @@ use crate::cache::Invalidation;
 use crate::state::AppState;
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
-    Email, Error, Name, Password, Session, SessionToken, Unauthenticated, User, rules,
+    Denial, Email, Error, Name, Password, RequestOrigin, Session, SessionToken, Unauthenticated,
+    User, rules,
 };
 use portcullis_persistence::NewUser;
 use std::net::IpAddr;
@@ -18,16 +19,44 @@ pub struct NewAccount {
     pub name: Option<Name>,
 }
 
-/// Under `first-user` the first account becomes platform admin.
-pub async fn sign_up(
-    state: &AppState,
-    client: Option<IpAddr>,
-    new: NewAccount,
-) -> Result<User, Error> {
-    state.password_attempts.check(client)?;
+/// The sender of an unauthenticated request (signup, login).
+pub struct Anonymous {
+    pub ip: Option<IpAddr>,
+    pub origin: RequestOrigin,
+}
+
+impl AppState {
+    /// Who sends an unauthenticated request: its address and its `Origin`.
+    pub fn anonymous(&self, request: &poem::Request) -> Anonymous {
+        Anonymous {
+            ip: self.client_ip(request),
+            origin: self.request_origin(request.headers()),
+        }
+    }
+}
+
+impl Anonymous {
+    /// The origin rule, then the per-address limit.
+    fn admit(&self, state: &AppState) -> Result<(), Error> {
+        state.decide(rules::anonymous_write(self.origin))?;
+        state.limit_password_attempt(self.ip)
+    }
+}
+
+/// Under `first-user` the first account becomes platform admin; of signups that race for it,
+/// the store lets one through and the others are refused.
+pub async fn sign_up(state: &AppState, client: Anonymous, new: NewAccount) -> Result<User, Error> {
+    client.admit(state)?;
     let users_exist = state.store.count_users().await? > 0;
     let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
-    create_account(state, new, platform_admin).await
+    if !platform_admin {
+        return create_account(state, new, false).await;
+    }
+    let first = new_user(state, new, true).await?;
+    match state.store.create_first_user(first).await? {
+        Some(user) => Ok(user),
+        None => state.decide(Err(Denial::FirstUserExists)),
+    }
 }
 
 pub(crate) async fn create_account(
@@ -35,17 +64,26 @@ pub(crate) async fn create_account(
     new: NewAccount,
     platform_admin: bool,
 ) -> Result<User, Error> {
+    let new_user = new_user(state, new, platform_admin).await?;
+    state.store.create_user(new_user).await
+}
+
+/// The row to insert: the password checked against the email, then hashed.
+async fn new_user(
+    state: &AppState,
+    new: NewAccount,
+    platform_admin: bool,
+) -> Result<NewUser, Error> {
     let password = Password::parse(&new.password, &new.email)?;
     let password_hash = state.passwords.hash(password.expose()).await?;
-    let new_user = NewUser {
+    Ok(NewUser {
         id: portcullis_domain::new_id(),
         email: new.email,
         name: new.name,
         password_hash,
         platform_admin,
         created_at: state.clock.now(),
-    };
-    state.store.create_user(new_user).await
+    })
 }
 
 /// A logged-in session and the token for its cookie.
@@ -56,24 +94,34 @@ pub struct LoggedIn {
 }
 
 /// The same 401 for an unknown email, a wrong password and a disabled user; an unknown email
-/// costs the same hashing time as a known one.
+/// costs the same hashing time as a known one. An email with too many recent failures is
+/// refused (429) before its password is checked.
 pub async fn log_in(
     state: &AppState,
-    client: Option<IpAddr>,
+    client: Anonymous,
     user_agent: Option<&str>,
     email: &str,
     password: &str,
 ) -> Result<LoggedIn, Error> {
-    state.password_attempts.check(client)?;
-    let found = match Email::parse(email) {
-        Ok(email) => state.store.user_with_password_hash(&email).await?,
-        Err(_) => None,
+    client.admit(state)?;
+    let email = Email::parse(email).ok();
+    if let Some(email) = &email {
+        state.limit_failed_logins(email)?;
+    }
+    let found = match &email {
+        Some(email) => state.store.user_with_password_hash(email).await?,
+        None => None,
     };
     let hash = found.as_ref().map(|(_, hash)| hash.as_str());
     let matches = state.passwords.verify(password, hash).await?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
-        _ => return Err(Unauthenticated::BadPassword.into()),
+        _ => {
+            if let Some(email) = &email {
+                state.record_failed_login(email);
+            }
+            return Err(Unauthenticated::BadPassword.into());
+        }
     };
     let now = state.clock.now();
     let token = SessionToken::generate();
@@ -84,7 +132,7 @@ pub async fn log_in(
         updated_at: now,
         expires_at: expiry_after(now),
         user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
-        ip: client.map(|ip| ip.to_string()),
+        ip: client.ip.map(|ip| ip.to_string()),
     };
     state
         .store
@@ -121,6 +169,7 @@ pub async fn change_password(
     current_password: &str,
     new_password: &str,
 ) -> Result<(), Error> {
+    state.limit_password_change(user.id)?;
     let hash = state.store.password_hash(user.id).await?;
     let matches = state
         .passwords

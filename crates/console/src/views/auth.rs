@@ -7,7 +7,7 @@ use poem::web::{Data, Form};
 use poem::{IntoResponse, Request, Response, handler};
 use portcullis_api::AppState;
 use portcullis_api::operations::accounts;
-use portcullis_domain::{Denial, Error, rules};
+use portcullis_domain::{Error, rules};
 use serde::Deserialize;
 
 #[handler]
@@ -27,11 +27,8 @@ pub async fn log_in(
     Data(state): Data<&AppState>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    // A page on another origin cannot sign a visitor in.
-    if req.headers().contains_key(header::ORIGIN) && !state.origin_allowed(req.headers()) {
-        return error_page(Denial::UntrustedOrigin.into());
-    }
-    let client = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    // The operation applies the API's rules: no foreign Origin, the per-address limit.
+    let client = state.anonymous(req);
     let user_agent = req.header(header::USER_AGENT);
     match accounts::log_in(state, client, user_agent, &form.email, &form.password).await {
         Ok(logged_in) => {
