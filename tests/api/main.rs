@@ -2,8 +2,10 @@
 
 mod admin;
 mod health;
+mod invitations;
 mod members;
 mod organizations;
+mod password_reset;
 mod sessions;
 mod signup;
 // key, authorize, audit and token suites:

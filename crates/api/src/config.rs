@@ -1,3 +1,4 @@
+use crate::email::SmtpUrl;
 use portcullis_domain::{KeyPrefix, SignupPolicy};
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -22,6 +23,8 @@ impl fmt::Debug for RootToken {
     }
 }
 
+pub const DEFAULT_EMAIL_FROM: &str = "Portcullis <portcullis@localhost>";
+
 /// What the API needs to know of the server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +38,13 @@ pub struct Config {
     pub issuer: String,
     /// Login and signup attempts allowed per client address per minute; 0 disables the limit.
     pub password_attempts_per_minute: u32,
+    /// `PORTCULLIS_PUBLIC_URL` without a trailing `/`: links are built from it; when unset, from
+    /// the request's `Host`.
+    pub public_url: Option<String>,
+    /// `PORTCULLIS_SMTP_URL`; unset: no email is sent.
+    pub smtp_url: Option<SmtpUrl>,
+    /// `PORTCULLIS_EMAIL_FROM`.
+    pub email_from: String,
 }
 
 impl Default for Config {
@@ -47,6 +57,9 @@ impl Default for Config {
             root_token: None,
             issuer: "portcullis".to_owned(),
             password_attempts_per_minute: 60,
+            public_url: None,
+            smtp_url: None,
+            email_from: DEFAULT_EMAIL_FROM.to_owned(),
         }
     }
 }

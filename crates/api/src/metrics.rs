@@ -8,6 +8,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     decisions: IntCounterVec,
     cache: IntCounterVec,
+    emails: IntCounterVec,
     argon2_queue: IntGauge,
     pool_open: IntGauge,
     pool_idle: IntGauge,
@@ -47,6 +48,11 @@ impl Metrics {
                 "Verify-path cache lookups.",
                 &["cache", "result"],
             ),
+            emails: counter(
+                "emails_total",
+                "Emails by kind and outcome: sent, failed (after retries), dropped (queue full).",
+                &["kind", "outcome"],
+            ),
             argon2_queue: gauge(
                 "argon2_queue_depth",
                 "Password hashing jobs queued or running.",
@@ -71,6 +77,10 @@ impl Metrics {
         self.cache
             .with_label_values(&[cache, if hit { "hit" } else { "miss" }])
             .inc();
+    }
+
+    pub(crate) fn email(&self, kind: &str, outcome: &str) {
+        self.emails.with_label_values(&[kind, outcome]).inc();
     }
 
     /// The text exposition, with gauges read now.
@@ -98,6 +108,7 @@ fn status_label(status: u16) -> &'static str {
     match status {
         200 => "200",
         201 => "201",
+        202 => "202",
         204 => "204",
         400 => "400",
         401 => "401",

@@ -1,5 +1,6 @@
-//! Per-client limits on the password endpoints (login, signup), so one address cannot
-//! brute-force passwords or queue argon2 work without bound.
+//! Per-client limits on the password endpoints (login, signup, password reset) and on the
+//! link endpoints (invitation lookup, password-reset requests), so one address cannot
+//! brute-force passwords, probe tokens, flood mailboxes or queue argon2 work without bound.
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};

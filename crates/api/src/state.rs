@@ -2,6 +2,7 @@
 
 use crate::cache::{Caches, Invalidation};
 use crate::config::Config;
+use crate::email::Outbox;
 use crate::key_usage::KeyUses;
 use crate::metrics::Metrics;
 use crate::passwords::Passwords;
@@ -31,6 +32,9 @@ pub struct Inner {
     pub key_uses: KeyUses,
     pub metrics: Metrics,
     pub password_attempts: PasswordAttempts,
+    /// Invitation lookups and password-reset requests per client address.
+    pub link_attempts: PasswordAttempts,
+    pub outbox: Outbox,
 }
 
 impl Deref for AppState {
@@ -51,6 +55,8 @@ impl AppState {
         jwt_key: Option<&str>,
     ) -> Result<Self, Error> {
         let password_attempts = PasswordAttempts::new(config.password_attempts_per_minute);
+        let link_attempts = PasswordAttempts::new(config.password_attempts_per_minute);
+        let outbox = Outbox::new(config.smtp_url.as_ref(), &config.email_from)?;
         let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
         Ok(Self(Arc::new(Inner {
             store,
@@ -63,6 +69,8 @@ impl AppState {
             key_uses: KeyUses::default(),
             metrics: Metrics::new(),
             password_attempts,
+            link_attempts,
+            outbox,
         })))
     }
 

@@ -131,8 +131,15 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
         statuses(&spec, "/api/v1/me", "get"),
         ["200", "401", "403", "500", "503"]
     );
-    // Only operations that take a body can refuse its media type, and only the password
-    // endpoints are rate limited.
+    // Only operations that take a body can refuse its media type, and only the password and
+    // link endpoints are rate limited (contract section 7).
+    let rate_limited = [
+        "/api/v1/auth/login",
+        "/api/v1/auth/signup",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm",
+        "/api/v1/invitations/lookup",
+    ];
     for (path, operations) in spec["paths"].as_object().expect("paths") {
         for (method, op) in operations.as_object().expect("operations") {
             let listed = statuses(&spec, path, method);
@@ -142,7 +149,7 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
                 has_body,
                 "{method} {path}: 415 iff it takes a body"
             );
-            let limited = path.ends_with("/login") || path.ends_with("/signup");
+            let limited = rate_limited.contains(&path.as_str());
             assert_eq!(
                 listed.contains(&"429".to_owned()),
                 limited,

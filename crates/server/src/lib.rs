@@ -7,7 +7,7 @@ pub use settings::{Settings, SignupMode};
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, Server};
-use portcullis_api::{AppState, Config, RootToken, passwords};
+use portcullis_api::{AppState, Config, RootToken, SmtpUrl, passwords};
 use portcullis_domain::{Clock, Email, Error, KeyPrefix, Policy};
 use portcullis_persistence::Store;
 use std::future::Future;
@@ -153,6 +153,17 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             .filter(|t| !t.is_empty())
             .map(RootToken::new),
         password_attempts_per_minute: settings.login_rate_limit,
+        public_url: settings
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty()),
+        smtp_url: settings
+            .smtp_url
+            .clone()
+            .filter(|url| !url.trim().is_empty())
+            .map(SmtpUrl::new),
+        email_from: settings.email_from.clone(),
         ..Config::default()
     })
 }

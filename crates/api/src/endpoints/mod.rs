@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod organizations;
@@ -33,6 +34,7 @@ pub type Apis = (
     me::MeApi,
     organizations::OrganizationsApi,
     members::MembersApi,
+    invitations::InvitationsApi,
     api_keys::ApiKeysApi,
     audit::AuditApi,
     admin::AdminApi,
@@ -45,6 +47,7 @@ pub fn apis() -> Apis {
         me::MeApi,
         organizations::OrganizationsApi,
         members::MembersApi,
+        invitations::InvitationsApi,
         api_keys::ApiKeysApi,
         audit::AuditApi,
         admin::AdminApi,
@@ -61,6 +64,8 @@ pub enum Tag {
     Identity,
     Organizations,
     Members,
+    /// Inviting people by email, and joining by an invitation's link.
+    Invitations,
     ApiKeys,
     Audit,
     /// Platform administration.

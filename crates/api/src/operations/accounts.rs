@@ -1,11 +1,13 @@
 //! Accounts and sessions: signing up, logging in and out, listing and ending sessions,
 //! changing a password.
 
+use super::audit::{self, Actor, Target};
+use super::invitations;
 use crate::cache::Invalidation;
 use crate::state::AppState;
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
-    Email, Error, Name, Password, Session, SessionToken, Unauthenticated, User, rules,
+    AuditAction, Email, Error, Name, Password, Session, SessionToken, Unauthenticated, User, rules,
 };
 use portcullis_persistence::NewUser;
 use std::net::IpAddr;
@@ -18,16 +20,37 @@ pub struct NewAccount {
     pub name: Option<Name>,
 }
 
-/// Under `first-user` the first account becomes platform admin.
+/// Under `first-user` the first account becomes platform admin. With an invitation's token the
+/// account is created under every signup mode and joins the organization in the same
+/// transaction (section 9): a token for another email is 403, an unusable one 404.
 pub async fn sign_up(
     state: &AppState,
     client: Option<IpAddr>,
     new: NewAccount,
+    invitation_token: Option<&str>,
 ) -> Result<User, Error> {
     state.password_attempts.check(client)?;
-    let users_exist = state.store.count_users().await? > 0;
-    let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
-    create_account(state, new, platform_admin).await
+    let Some(token) = invitation_token else {
+        let users_exist = state.store.count_users().await? > 0;
+        let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
+        return create_account(state, new, platform_admin).await;
+    };
+    let invitation = invitations::usable(state, token).await?.invitation;
+    let platform_admin = state.decide(rules::sign_up_invited(&new.email, &invitation.email))?;
+    let new_user = new_user(state, new, platform_admin).await?;
+    let user = state
+        .store
+        .create_invited_user(new_user, &invitation)
+        .await?;
+    let actor = Actor {
+        user_id: Some(user.id),
+        api_key_id: None,
+        ip: client,
+    };
+    let target = Target::Invitation(invitation.id);
+    let action = AuditAction::InvitationAccepted;
+    audit::record_by(state, actor, invitation.organization_id, action, target).await?;
+    Ok(user)
 }
 
 pub(crate) async fn create_account(
@@ -35,17 +58,26 @@ pub(crate) async fn create_account(
     new: NewAccount,
     platform_admin: bool,
 ) -> Result<User, Error> {
+    let new_user = new_user(state, new, platform_admin).await?;
+    state.store.create_user(new_user).await
+}
+
+/// The password checked and hashed.
+async fn new_user(
+    state: &AppState,
+    new: NewAccount,
+    platform_admin: bool,
+) -> Result<NewUser, Error> {
     let password = Password::parse(&new.password, &new.email)?;
     let password_hash = state.passwords.hash(password.expose()).await?;
-    let new_user = NewUser {
+    Ok(NewUser {
         id: portcullis_domain::new_id(),
         email: new.email,
         name: new.name,
         password_hash,
         platform_admin,
         created_at: state.clock.now(),
-    };
-    state.store.create_user(new_user).await
+    })
 }
 
 /// A logged-in session and the token for its cookie.
