@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tables;
 mod m20261203_000001_key_replaced_by;
+mod m20261203_000002_invitations_and_password_resets;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261203_000001_key_replaced_by::Migration),
+            Box::new(m20261203_000002_invitations_and_password_resets::Migration),
         ]
     }
 }

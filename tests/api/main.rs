@@ -1,11 +1,14 @@
 //! The HTTP suite: one binary (linking is slow), one module per area of the contract.
 
 mod admin;
+mod email;
 mod health;
+mod invitations;
 mod members;
 mod organizations;
 mod origin;
 mod overload;
+mod password_reset;
 mod sessions;
 mod signup;
 // key, authorize, audit and token suites:

@@ -52,6 +52,7 @@ async fn a_person_signs_up_logs_in_and_builds_an_organization(backend: Backend) 
             email: "grace@example.com".into(),
             password: PASSWORD.parse().expect("a valid password"),
             name: None,
+            invitation_token: None,
         })
         .await
         .expect("POST /auth/signup")
@@ -347,6 +348,7 @@ async fn signed_up(app: &TestApp, name: &str) -> Person {
             email: email.clone(),
             password: PASSWORD.parse().expect("a valid password"),
             name: Some(name.into()),
+            invitation_token: None,
         })
         .await
         .expect("POST /auth/signup");

@@ -1,8 +1,11 @@
 //! The black-box harness: each test gets its own server on a fresh database, reached over HTTP.
 
 pub use portcullis_api::AppState;
+mod smtp;
+
 pub use portcullis_domain::ManualClock;
 pub use portcullis_server::{Settings, SignupMode};
+pub use smtp::{SmtpSink, free_port};
 
 use portcullis_domain::Clock;
 use reqwest::StatusCode;

@@ -1,5 +1,5 @@
-//! Work that runs beside the requests: the batch writer of `last_used_at`, and (on PostgreSQL)
-//! the listener that applies other replicas' cache invalidations.
+//! Work that runs beside the requests: the batch writer of `last_used_at`, the email worker,
+//! and (on PostgreSQL) the listener that applies other replicas' cache invalidations.
 
 use crate::cache::Invalidation;
 use crate::state::AppState;
@@ -21,6 +21,7 @@ impl AppState {
     /// so nothing published afterwards is missed.
     pub async fn start_background(&self) -> Result<Background, Error> {
         let mut tasks = vec![tokio::spawn(flush_key_uses_forever(self.clone()))];
+        tasks.extend(self.start_email_worker());
         if let Some(subscription) = self.store.subscribe().await? {
             tasks.push(tokio::spawn(apply_invalidations_forever(
                 self.clone(),

@@ -1,3 +1,4 @@
+use crate::email::SmtpUrl;
 use crate::rate_limit::LimitSettings;
 use ipnet::IpNet;
 use portcullis_domain::{KeyPrefix, SignupPolicy};
@@ -24,6 +25,8 @@ impl fmt::Debug for RootToken {
     }
 }
 
+pub const DEFAULT_EMAIL_FROM: &str = "Portcullis <portcullis@localhost>";
+
 /// What the API needs to know of the server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,6 +43,13 @@ pub struct Config {
     pub limits: LimitSettings,
     /// Password hashing jobs allowed to wait or run at once; beyond it, 503.
     pub password_queue: usize,
+    /// `PORTCULLIS_PUBLIC_URL` without a trailing `/`: links are built from it; when unset, from
+    /// the request's `Host`.
+    pub public_url: Option<String>,
+    /// `PORTCULLIS_SMTP_URL`; unset: no email is sent.
+    pub smtp_url: Option<SmtpUrl>,
+    /// `PORTCULLIS_EMAIL_FROM`.
+    pub email_from: String,
 }
 
 impl Default for Config {
@@ -58,6 +68,9 @@ impl Default for Config {
                 failed_auth_per_minute: 300,
             },
             password_queue: 64,
+            public_url: None,
+            smtp_url: None,
+            email_from: DEFAULT_EMAIL_FROM.to_owned(),
         }
     }
 }

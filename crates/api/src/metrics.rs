@@ -9,6 +9,7 @@ pub struct Metrics {
     decisions: IntCounterVec,
     cache: IntCounterVec,
     rate_limited: IntCounterVec,
+    emails: IntCounterVec,
     argon2_queue: IntGauge,
     pool_open: IntGauge,
     pool_idle: IntGauge,
@@ -53,6 +54,11 @@ impl Metrics {
                 "Requests refused with 429, by limit.",
                 &["limit"],
             ),
+            emails: counter(
+                "emails_total",
+                "Emails by kind and outcome: sent, failed (after retries), dropped (queue full).",
+                &["kind", "outcome"],
+            ),
             argon2_queue: gauge(
                 "argon2_queue_depth",
                 "Password hashing jobs queued or running.",
@@ -83,6 +89,10 @@ impl Metrics {
         self.rate_limited.with_label_values(&[limit]).inc();
     }
 
+    pub(crate) fn email(&self, kind: &str, outcome: &str) {
+        self.emails.with_label_values(&[kind, outcome]).inc();
+    }
+
     /// The text exposition, with gauges read now.
     pub fn render(&self, state: &AppState) -> String {
         self.argon2_queue.set(state.passwords.queue_depth() as i64);
@@ -108,6 +118,7 @@ fn status_label(status: u16) -> &'static str {
     match status {
         200 => "200",
         201 => "201",
+        202 => "202",
         204 => "204",
         400 => "400",
         401 => "401",

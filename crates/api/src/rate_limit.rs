@@ -1,5 +1,5 @@
-//! Abuse limits (429 with `Retry-After`): password attempts per client address, failed logins per
-//! email, failed authentications per client address, password changes per user. Addresses are
+//! Abuse limits (429 with `Retry-After`): password attempts per client address, link attempts
+//! (invitation lookups, password-reset requests) per client address, failed logins per email, failed authentications per client address, password changes per user. Addresses are
 //! keyed by `address_bucket`, so one IPv6 /64 (what one subscriber gets) is one client.
 
 use crate::state::AppState;
@@ -34,6 +34,7 @@ pub struct LimitSettings {
 
 pub struct Limits {
     password_attempts: Limiter<IpAddr>,
+    link_attempts: Limiter<IpAddr>,
     failed_logins: FailedLogins,
     failed_auth: Limiter<IpAddr>,
     password_changes: Limiter<Uuid>,
@@ -44,6 +45,7 @@ impl Limits {
         let per_minute = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
         Self {
             password_attempts: Limiter::new(per_minute(settings.password_attempts_per_minute)),
+            link_attempts: Limiter::new(per_minute(settings.password_attempts_per_minute)),
             failed_logins: FailedLogins::new(settings.failed_logins_per_email),
             failed_auth: Limiter::new(per_minute(settings.failed_auth_per_minute)),
             password_changes: Limiter::new(
@@ -57,6 +59,7 @@ impl Limits {
     /// Forgets clients that have been quiet: keeps memory bounded.
     pub fn forget_idle(&self) {
         self.password_attempts.forget_idle();
+        self.link_attempts.forget_idle();
         self.failed_auth.forget_idle();
         self.password_changes.forget_idle();
     }
@@ -69,6 +72,16 @@ impl AppState {
         self.counted(
             "password_attempts",
             self.limits.password_attempts.check(address_bucket(client)),
+        )
+    }
+
+    /// An invitation lookup or a password-reset request from `client`: probing tokens or
+    /// flooding mailboxes is bounded like guessing passwords.
+    pub(crate) fn limit_link_attempt(&self, client: Option<IpAddr>) -> Result<(), Error> {
+        let Some(client) = client else { return Ok(()) };
+        self.counted(
+            "link_attempts",
+            self.limits.link_attempts.check(address_bucket(client)),
         )
     }
 

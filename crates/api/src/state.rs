@@ -2,6 +2,7 @@
 
 use crate::cache::{Caches, Invalidation, Versioned};
 use crate::config::Config;
+use crate::email::Outbox;
 use crate::key_usage::KeyUses;
 use crate::metrics::Metrics;
 use crate::passwords::Passwords;
@@ -34,6 +35,7 @@ pub struct Inner {
     pub limits: Limits,
     /// Test hook: holds a cache read between its database read and its insert.
     pub read_pause: ReadPause,
+    pub outbox: Outbox,
 }
 
 impl Deref for AppState {
@@ -55,6 +57,7 @@ impl AppState {
     ) -> Result<Self, Error> {
         let limits = Limits::new(config.limits);
         let passwords = Passwords::new(config.password_queue);
+        let outbox = Outbox::new(config.smtp_url.as_ref(), &config.email_from)?;
         let tokens = AccessTokens::load(&store, jwt_key, &config.issuer, clock.now()).await?;
         Ok(Self(Arc::new(Inner {
             store,
@@ -68,6 +71,7 @@ impl AppState {
             metrics: Metrics::new(),
             limits,
             read_pause: ReadPause::default(),
+            outbox,
         })))
     }
 

@@ -131,8 +131,16 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
         statuses(&spec, "/api/v1/me", "get"),
         ["200", "401", "403", "429", "500", "503"]
     );
-    // Only operations that take a body can refuse its media type. The password endpoints are
-    // rate limited, and so is every operation that takes a credential (failed authentications).
+    // Only operations that take a body can refuse its media type. The password and link
+    // endpoints are rate limited, and so is every operation that takes a credential (failed
+    // authentications).
+    let rate_limited = [
+        "/api/v1/auth/login",
+        "/api/v1/auth/signup",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm",
+        "/api/v1/invitations/lookup",
+    ];
     for (path, operations) in spec["paths"].as_object().expect("paths") {
         for (method, op) in operations.as_object().expect("operations") {
             let listed = statuses(&spec, path, method);
@@ -146,7 +154,7 @@ fn each_operation_lists_only_the_statuses_it_can_answer() {
                 .get("security")
                 .and_then(Value::as_array)
                 .is_some_and(|s| !s.is_empty());
-            let limited = secured || path.ends_with("/login") || path.ends_with("/signup");
+            let limited = secured || rate_limited.contains(&path.as_str());
             assert_eq!(
                 listed.contains(&"429".to_owned()),
                 limited,

@@ -283,6 +283,8 @@ pub enum Denial {
     /// Only the first user may sign up, and one exists.
     FirstUserExists,
     IncorrectPassword,
+    /// An invitation is accepted only by the person it was sent to.
+    InvitationForAnotherEmail,
     /// A cookie-authenticated write (or an anonymous one) from an origin that is not trusted.
     UntrustedOrigin,
 }
@@ -314,6 +316,7 @@ impl Denial {
             Self::SignupClosed => "signup_closed",
             Self::FirstUserExists => "first_user_exists",
             Self::IncorrectPassword => "incorrect_password",
+            Self::InvitationForAnotherEmail => "invitation_for_another_email",
             Self::UntrustedOrigin => "untrusted_origin",
         }
     }
@@ -348,6 +351,7 @@ impl Denial {
             Self::SignupClosed => "sign-up is closed",
             Self::FirstUserExists => "sign-up is closed: the first user already exists",
             Self::IncorrectPassword => "the current password is incorrect",
+            Self::InvitationForAnotherEmail => "this invitation was sent to another email address",
             Self::UntrustedOrigin => {
                 "this request's Origin is not trusted: writes need an Origin of this host or one in PORTCULLIS_TRUSTED_ORIGINS"
             }

@@ -3,7 +3,9 @@
 //! sign up. Each takes what the operation knows (the principal, its `Access`, the target) and
 //! answers with a named `Denial` when it refuses.
 
-use crate::{Access, Denial, OwnerAction, Permission, Permissions, Policy, Principal, Role, User};
+use crate::{
+    Access, Denial, Email, OwnerAction, Permission, Permissions, Policy, Principal, Role, User,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -253,6 +255,23 @@ pub fn confirm_password(matches: bool) -> Result<(), Denial> {
     }
 }
 
+/// Accepting an invitation, or signing up with one: only as the email it was sent to
+/// (emails compare case-insensitively: `Email` is normalized).
+pub fn accept_invitation(person: &Email, invited: &Email) -> Result<(), Denial> {
+    if person == invited {
+        Ok(())
+    } else {
+        Err(Denial::InvitationForAnotherEmail)
+    }
+}
+
+/// Signing up with an invitation: allowed under every signup mode (invite-only instances run
+/// `closed`) when the emails match, and never makes a platform admin.
+pub fn sign_up_invited(email: &Email, invited: &Email) -> Result<bool, Denial> {
+    accept_invitation(email, invited)?;
+    Ok(false)
+}
+
 /// `PORTCULLIS_SIGNUP`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignupPolicy {
@@ -391,6 +410,34 @@ mod tests {
         assert_eq!(
             manage_key(&admin, &access, &target, KeyAction::Revoke),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn an_invitation_is_accepted_only_by_its_email_whatever_the_case() {
+        let invited = Email::parse("Ada@Example.com").unwrap();
+        let same = Email::parse("ada@EXAMPLE.com").unwrap();
+        let other = Email::parse("eve@example.com").unwrap();
+        assert_eq!(accept_invitation(&same, &invited), Ok(()));
+        assert_eq!(
+            accept_invitation(&other, &invited),
+            Err(Denial::InvitationForAnotherEmail)
+        );
+    }
+
+    #[test]
+    fn an_invited_signup_is_never_a_platform_admin_under_any_mode() {
+        let invited = Email::parse("ada@example.com").unwrap();
+        let other = Email::parse("eve@example.com").unwrap();
+        assert_eq!(sign_up_invited(&invited, &invited), Ok(false));
+        assert_eq!(
+            sign_up_invited(&other, &invited),
+            Err(Denial::InvitationForAnotherEmail)
+        );
+        // Without an invitation the mode decides.
+        assert_eq!(
+            sign_up(SignupPolicy::Closed, true),
+            Err(Denial::SignupClosed)
         );
     }
 }

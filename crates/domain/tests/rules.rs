@@ -445,3 +445,57 @@ async fn every_credential_but_an_access_token_mints_tokens() {
         );
     }
 }
+
+/// Section 9: who may invite with which role (the same rule as adding a member), by hand.
+fn may_invite(inviter: Option<Role>, invited: Role) -> bool {
+    match inviter {
+        Some(Role::Owner) => true,
+        Some(Role::Admin) => invited != Role::Owner,
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn admins_invite_with_any_role_but_only_owners_invite_owners() {
+    let policy = policy().await;
+    let person = session();
+    for inviter in ROLES {
+        let access = access(&policy, &person, inviter);
+        for invited in ROLES {
+            let allowed = rules::assign_role(&access, &policy, None, invited).is_ok();
+            assert_eq!(
+                allowed,
+                may_invite(Some(inviter), invited),
+                "{inviter:?} inviting {invited:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_invitation_is_for_its_email_only_and_never_makes_a_platform_admin() {
+    use portcullis_domain::Email;
+    let invited = Email::parse("Grace@Example.com").unwrap();
+    for (email, matches) in [
+        ("grace@example.com", true),
+        ("GRACE@EXAMPLE.COM", true),
+        ("grace@example.org", false),
+        ("eve@example.com", false),
+    ] {
+        let email = Email::parse(email).unwrap();
+        let accepted = rules::accept_invitation(&email, &invited);
+        assert_eq!(accepted.is_ok(), matches, "{email}");
+        // Signing up with it never makes a platform admin, and takes no signup mode: it is
+        // allowed under every one, `closed` included.
+        let expected = if matches {
+            Ok(false)
+        } else {
+            Err(Denial::InvitationForAnotherEmail)
+        };
+        assert_eq!(
+            rules::sign_up_invited(&email, &invited),
+            expected,
+            "{email}"
+        );
+    }
+}

@@ -4,15 +4,17 @@
 //! Times always come from the caller (the domain clock), never from the database's `now()`.
 //!
 //! The methods live next to what they store: `users`, `sessions`, `organizations`, `members`,
-//! `api_keys`, `audit`, `signing_keys`.
+//! `api_keys`, `audit`, `signing_keys`, `invitations`, `password_resets`.
 
 mod api_keys;
 mod audit;
 mod entity;
 mod errors;
+mod invitations;
 mod members;
 mod notifications;
 mod organizations;
+mod password_resets;
 mod sessions;
 mod signing_keys;
 mod users;

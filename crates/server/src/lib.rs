@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, Route, Server};
 use portcullis_api::rate_limit::LimitSettings;
-use portcullis_api::{AppState, Config, RootToken, passwords};
+use portcullis_api::{AppState, Config, RootToken, SmtpUrl, passwords};
 use portcullis_domain::{Clock, Email, Error, KeyPrefix, Policy};
 use portcullis_persistence::Store;
 use std::future::Future;
@@ -181,6 +181,17 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             failed_auth_per_minute: settings.failed_auth_limit,
         },
         password_queue: settings.password_queue,
+        public_url: settings
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty()),
+        smtp_url: settings
+            .smtp_url
+            .clone()
+            .filter(|url| !url.trim().is_empty())
+            .map(SmtpUrl::new),
+        email_from: settings.email_from.clone(),
         ..Config::default()
     })
 }

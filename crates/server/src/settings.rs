@@ -1,6 +1,7 @@
 //! Typed settings: flags, then environment, then defaults (contract section 7).
 
 use clap::{Args, ValueEnum};
+use portcullis_api::config::DEFAULT_EMAIL_FROM;
 use portcullis_domain::SignupPolicy;
 use std::fmt;
 use std::path::PathBuf;
@@ -86,6 +87,17 @@ pub struct Settings {
     /// Open connections at once; more wait to be accepted.
     #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
+    /// The URL people reach Portcullis at (`https://auth.example.com`): links in emails and
+    /// invitation URLs are built from it; when unset, from the request's `Host`.
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SMTP server in lettre's URL form: `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587`
+    /// (STARTTLS when offered), `smtp://…?tls=required`. Unset: no email is sent.
+    #[arg(long, env = "PORTCULLIS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every email.
+    #[arg(long, env = "PORTCULLIS_EMAIL_FROM", default_value = DEFAULT_EMAIL_FROM)]
+    pub email_from: String,
     /// Log filter (tracing-subscriber's EnvFilter syntax).
     #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
     pub log: String,
@@ -126,6 +138,9 @@ impl Settings {
             header_timeout: 10,
             idle_timeout: 60,
             max_connections: 10_000,
+            public_url: None,
+            smtp_url: None,
+            email_from: DEFAULT_EMAIL_FROM.into(),
             log: "info".into(),
             jwt_key: None,
             policy_dir: None,
@@ -155,6 +170,9 @@ impl fmt::Debug for Settings {
             .field("header_timeout", &self.header_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &redacted(&self.smtp_url))
+            .field("email_from", &self.email_from)
             .field("log", &self.log)
             .field("jwt_key", &redacted(&self.jwt_key))
             .field("policy_dir", &self.policy_dir)

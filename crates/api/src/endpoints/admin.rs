@@ -4,9 +4,11 @@ use super::{Tag, UserBody, page};
 use crate::body::JsonBody;
 use crate::credentials::Caller;
 use crate::error::Answer;
-use crate::operations::admin;
+use crate::operations::{admin, password_resets};
 use crate::state::AppState;
 use crate::statuses;
+use chrono::{DateTime, Utc};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
@@ -16,6 +18,7 @@ statuses! {
     ListStatuses: 400, 401, 403, 429, 500, 503;
     CreateStatuses: 400, 401, 403, 409, 415, 422, 429, 500, 503;
     UpdateStatuses: 400, 401, 403, 404, 415, 422, 429, 500, 503;
+    ResetLinkStatuses: 400, 401, 403, 404, 429, 500, 503;
 }
 
 pub struct AdminApi;
@@ -34,6 +37,20 @@ pub struct UpdateUser {
     /// A disabled user's sessions end and their keys give 401.
     pub disabled: Option<bool>,
     pub platform_admin: Option<bool>,
+}
+
+/// A password-reset link, shown once.
+#[derive(Debug, Object)]
+pub struct ResetLinkBody {
+    /// `<public URL>/console/password-reset?token=<token>`
+    pub reset_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreatedResetLink {
+    #[oai(status = 201)]
+    Created(Json<ResetLinkBody>),
 }
 
 #[derive(ApiResponse)]
@@ -97,6 +114,28 @@ impl AdminApi {
         } = body.0;
         let user = admin::update_user(&state, &caller, user_id.0, disabled, platform_admin).await?;
         Ok(Json((&user).into()))
+    }
+
+    /// A password-reset link for a user, valid 1 hour, for instances without SMTP; it replaces
+    /// the user's older links.
+    #[oai(
+        path = "/users/:user_id/password-reset",
+        method = "post",
+        operation_id = "admin_create_password_reset"
+    )]
+    async fn create_password_reset(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        request: &Request,
+        user_id: Path<Uuid>,
+    ) -> Answer<CreatedResetLink, ResetLinkStatuses> {
+        let base = state.link_base(request.headers());
+        let link = password_resets::admin_link(&state, &caller, user_id.0, &base).await?;
+        Ok(CreatedResetLink::Created(Json(ResetLinkBody {
+            reset_url: link.reset_url,
+            expires_at: link.expires_at,
+        })))
     }
 
     /// Every organization, newest first.

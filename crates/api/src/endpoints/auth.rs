@@ -3,7 +3,7 @@ use crate::body::JsonBody;
 use crate::credentials::Caller;
 use crate::error::Answer;
 use crate::operations::accounts::{self, LoggedIn, NewAccount};
-use crate::operations::identity;
+use crate::operations::{identity, password_resets};
 use crate::security::SessionCaller;
 use crate::state::AppState;
 use crate::statuses;
@@ -24,6 +24,8 @@ pub struct SignupRequest {
     #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
     pub name: Option<String>,
+    /// An invitation's token: the account joins its organization, under every signup mode.
+    pub invitation_token: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -111,8 +113,23 @@ pub struct AccessTokenBody {
     pub expires_in: i64,
 }
 
+#[derive(Debug, Object)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PasswordResetConfirm {
+    /// The `token` of the reset link.
+    pub token: String,
+    /// 8 to 128 characters, not the email.
+    pub new_password: String,
+}
+
 statuses! {
-    SignupStatuses: 400, 403, 409, 415, 422, 429, 500, 503;
+    SignupStatuses: 400, 403, 404, 409, 415, 422, 429, 500, 503;
+    ResetRequestStatuses: 400, 403, 415, 422, 429, 500, 503;
+    ResetConfirmStatuses: 400, 403, 404, 415, 422, 429, 500, 503;
     LoginStatuses: 400, 401, 403, 415, 422, 429, 500, 503;
     SessionStatuses: 401, 403, 429, 500, 503;
     RevokeSessionStatuses: 400, 401, 403, 404, 429, 500, 503;
@@ -124,6 +141,13 @@ statuses! {
 pub enum SignupResponse {
     #[oai(status = 201)]
     Created(Json<UserEnvelope>),
+}
+
+#[derive(ApiResponse)]
+pub enum ResetRequested {
+    /// Accepted, whether or not the account exists.
+    #[oai(status = 202)]
+    Accepted,
 }
 
 #[derive(ApiResponse)]
@@ -167,9 +191,11 @@ impl AuthApi {
             email,
             password,
             name,
+            invitation_token,
         } = body.0;
         let new = new_account(&email, password, name.as_deref())?;
-        let user = accounts::sign_up(&state, state.anonymous(request), new).await?;
+        let invitation = invitation_token.as_deref();
+        let user = accounts::sign_up(&state, state.anonymous(request), new, invitation).await?;
         Ok(SignupResponse::Created(Json(UserEnvelope {
             user: (&user).into(),
         })))
@@ -290,6 +316,48 @@ impl AuthApi {
             &new_password,
         )
         .await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Ask for a password-reset link by email: 202 whether or not the account exists. With SMTP
+    /// configured, a live account gets `<public URL>/console/password-reset?token=<token>`.
+    #[oai(
+        path = "/password-reset",
+        method = "post",
+        operation_id = "request_password_reset"
+    )]
+    async fn request_password_reset(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        body: JsonBody<PasswordResetRequest>,
+    ) -> Answer<ResetRequested, ResetRequestStatuses> {
+        let email = Email::parse(&body.0.email)?;
+        let base = state.trusted_link_base(request.headers());
+        let client = state.anonymous(request);
+        password_resets::request(&state, client, &email, base.as_deref()).await?;
+        Ok(ResetRequested::Accepted)
+    }
+
+    /// Set a new password with a reset link's token; every session of the user ends. Unknown,
+    /// used or expired token: 404.
+    #[oai(
+        path = "/password-reset/confirm",
+        method = "post",
+        operation_id = "confirm_password_reset"
+    )]
+    async fn confirm_password_reset(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        body: JsonBody<PasswordResetConfirm>,
+    ) -> Answer<NoContent, ResetConfirmStatuses> {
+        let PasswordResetConfirm {
+            token,
+            new_password,
+        } = body.0;
+        let client = state.anonymous(request);
+        password_resets::confirm(&state, client, &token, &new_password).await?;
         Ok(NoContent::NoContent)
     }
 

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod organizations;
@@ -31,6 +32,7 @@ pub type Apis = (
     me::MeApi,
     organizations::OrganizationsApi,
     members::MembersApi,
+    invitations::InvitationsApi,
     api_keys::ApiKeysApi,
     audit::AuditApi,
     admin::AdminApi,
@@ -43,6 +45,7 @@ pub fn apis() -> Apis {
         me::MeApi,
         organizations::OrganizationsApi,
         members::MembersApi,
+        invitations::InvitationsApi,
         api_keys::ApiKeysApi,
         audit::AuditApi,
         admin::AdminApi,
@@ -59,6 +62,8 @@ pub enum Tag {
     Identity,
     Organizations,
     Members,
+    /// Inviting people by email, and joining by an invitation's link.
+    Invitations,
     ApiKeys,
     Audit,
     /// Platform administration.

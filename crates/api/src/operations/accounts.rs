@@ -1,12 +1,14 @@
 //! Accounts and sessions: signing up, logging in and out, listing and ending sessions,
 //! changing a password.
 
+use super::audit::{self, Actor, Target};
+use super::invitations;
 use crate::cache::Invalidation;
 use crate::state::AppState;
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
-    Denial, Email, Error, Name, Password, RequestOrigin, Session, SessionToken, Unauthenticated,
-    User, rules,
+    AuditAction, Denial, Email, Error, Name, Password, RequestOrigin, Session, SessionToken,
+    Unauthenticated, User, rules,
 };
 use portcullis_persistence::NewUser;
 use std::net::IpAddr;
@@ -36,27 +38,59 @@ impl AppState {
 }
 
 impl Anonymous {
-    /// The origin rule, then the per-address limit.
-    fn admit(&self, state: &AppState) -> Result<(), Error> {
+    /// The origin rule, then the per-address limit on password attempts.
+    pub(crate) fn admit(&self, state: &AppState) -> Result<(), Error> {
         state.decide(rules::anonymous_write(self.origin))?;
         state.limit_password_attempt(self.ip)
+    }
+
+    /// The origin rule, then the per-address limit on link requests (invitation lookups,
+    /// password-reset requests).
+    pub(crate) fn admit_link(&self, state: &AppState) -> Result<(), Error> {
+        state.decide(rules::anonymous_write(self.origin))?;
+        state.limit_link_attempt(self.ip)
     }
 }
 
 /// Under `first-user` the first account becomes platform admin; of signups that race for it,
-/// the store lets one through and the others are refused.
-pub async fn sign_up(state: &AppState, client: Anonymous, new: NewAccount) -> Result<User, Error> {
+/// the store lets one through and the others are refused. With an invitation's token the
+/// account is created under every signup mode and joins the organization in the same
+/// transaction (section 9): a token for another email is 403, an unusable one 404.
+pub async fn sign_up(
+    state: &AppState,
+    client: Anonymous,
+    new: NewAccount,
+    invitation_token: Option<&str>,
+) -> Result<User, Error> {
     client.admit(state)?;
-    let users_exist = state.store.count_users().await? > 0;
-    let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
-    if !platform_admin {
-        return create_account(state, new, false).await;
-    }
-    let first = new_user(state, new, true).await?;
-    match state.store.create_first_user(first).await? {
-        Some(user) => Ok(user),
-        None => state.decide(Err(Denial::FirstUserExists)),
-    }
+    let Some(token) = invitation_token else {
+        let users_exist = state.store.count_users().await? > 0;
+        let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
+        if !platform_admin {
+            return create_account(state, new, false).await;
+        }
+        let first = new_user(state, new, true).await?;
+        return match state.store.create_first_user(first).await? {
+            Some(user) => Ok(user),
+            None => state.decide(Err(Denial::FirstUserExists)),
+        };
+    };
+    let invitation = invitations::usable(state, token).await?.invitation;
+    let platform_admin = state.decide(rules::sign_up_invited(&new.email, &invitation.email))?;
+    let new_user = new_user(state, new, platform_admin).await?;
+    let user = state
+        .store
+        .create_invited_user(new_user, &invitation)
+        .await?;
+    let actor = Actor {
+        user_id: Some(user.id),
+        api_key_id: None,
+        ip: client.ip,
+    };
+    let target = Target::Invitation(invitation.id);
+    let action = AuditAction::InvitationAccepted;
+    audit::record_by(state, actor, invitation.organization_id, action, target).await?;
+    Ok(user)
 }
 
 pub(crate) async fn create_account(

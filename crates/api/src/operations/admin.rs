@@ -8,7 +8,7 @@ use portcullis_domain::{Error, Organization, User, rules};
 use portcullis_persistence::Page;
 use uuid::Uuid;
 
-fn require_platform_admin(state: &AppState, caller: &Caller) -> Result<(), Error> {
+pub(crate) fn require_platform_admin(state: &AppState, caller: &Caller) -> Result<(), Error> {
     state.decide(rules::administer_platform(
         &caller.principal,
         caller.user.as_deref(),

@@ -11,5 +11,7 @@ pub mod api_keys;
 mod audit;
 pub mod audit_events;
 pub mod identity;
+pub mod invitations;
 pub mod members;
 pub mod organizations;
+pub mod password_resets;

@@ -2,8 +2,10 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod invitation;
 pub mod membership;
 pub mod organization;
+pub mod password_reset;
 pub mod session;
 pub mod signing_key;
 pub mod user;
