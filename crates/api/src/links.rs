@@ -20,7 +20,7 @@ impl AppState {
     /// The base of links emailed at an anonymous request's bidding (password reset). Anyone can
     /// send any `Host`, and a forged one would mail the victim a link to the forger's server: so
     /// `PORTCULLIS_PUBLIC_URL`, else the `Host` only when it is one of the trusted origins.
-    pub(crate) fn trusted_link_base(&self, headers: &HeaderMap) -> Option<String> {
+    pub fn trusted_link_base(&self, headers: &HeaderMap) -> Option<String> {
         if let Some(url) = &self.config.public_url {
             return Some(url.clone());
         }

@@ -19,6 +19,19 @@ pub fn routes(state: AppState) -> impl Endpoint {
             get(views::auth::login_page).post(views::auth::log_in),
         )
         .at("/logout", post(views::auth::log_out))
+        .at(
+            "/invitations/accept",
+            get(views::links::invitation).post(views::links::accept),
+        )
+        .at("/invitations/signup", post(views::links::sign_up))
+        .at(
+            "/password-reset",
+            get(views::links::password_reset).post(views::links::confirm_password_reset),
+        )
+        .at(
+            "/password-reset/request",
+            get(views::links::reset_request_page).post(views::links::request_password_reset),
+        )
         .at("/account", get(views::account::show))
         .at("/account/password", post(views::account::change_password))
         .at(

@@ -187,3 +187,37 @@ pub struct AccountPage {
 
 /// The roles offered in forms.
 pub const ROLES: [&str; 4] = ["owner", "admin", "developer", "viewer"];
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+pub struct InvitationPage {
+    /// The signed-in person's email, if any.
+    pub email: String,
+    pub signed_in: bool,
+    pub token: String,
+    pub organization: String,
+    pub role: &'static str,
+    pub invited_email: String,
+    pub invited_by: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+pub struct PasswordResetPage {
+    pub token: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+pub struct ResetRequestPage {
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: &'static str,
+    pub message: &'static str,
+}

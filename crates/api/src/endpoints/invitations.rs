@@ -17,10 +17,10 @@ use uuid::Uuid;
 pub struct InvitationsApi;
 
 statuses! {
-    CreateStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
-    ManageStatuses: 400, 401, 403, 404, 500, 503;
-    LookupStatuses: 400, 404, 415, 422, 429, 500, 503;
-    AcceptStatuses: 400, 401, 403, 404, 409, 415, 422, 500, 503;
+    CreateStatuses: 400, 401, 403, 404, 409, 415, 422, 429, 500, 503;
+    ManageStatuses: 400, 401, 403, 404, 429, 500, 503;
+    LookupStatuses: 400, 403, 404, 415, 422, 429, 500, 503;
+    AcceptStatuses: 400, 401, 403, 404, 409, 415, 422, 429, 500, 503;
 }
 
 #[derive(Debug, Object)]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod auth;
+pub mod links;
 pub mod members;
 pub mod organizations;
 
