@@ -31,13 +31,7 @@ pub async fn log_in(
     let client = state.anonymous(req);
     let user_agent = req.header(header::USER_AGENT);
     match accounts::log_in(state, client, user_agent, &form.email, &form.password).await {
-        Ok(logged_in) => {
-            let mut resp = see_other("/console");
-            if let Ok(cookie) = state.session_cookie(&logged_in.token).parse() {
-                resp.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            resp
-        }
+        Ok(logged_in) => signed_in(state, &logged_in),
         Err(error) => {
             let (status, message) = explain(error);
             let page = LoginPage {
@@ -66,4 +60,13 @@ pub async fn log_out(req: &Request, Data(state): Data<&AppState>) -> Response {
         resp.headers_mut().append(header::SET_COOKIE, cookie);
     }
     resp.into_response()
+}
+
+/// A new session: its cookie, and on to the organizations.
+pub(crate) fn signed_in(state: &AppState, logged_in: &accounts::LoggedIn) -> Response {
+    let mut resp = see_other("/console");
+    if let Ok(cookie) = state.session_cookie(&logged_in.token).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    resp
 }

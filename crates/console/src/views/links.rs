@@ -143,13 +143,7 @@ pub async fn sign_up(
         accounts::log_in(state, client, user_agent, &form.email, &form.password).await
     };
     match signed_up.await {
-        Ok(logged_in) => {
-            let mut resp = see_other("/console");
-            if let Ok(cookie) = state.session_cookie(&logged_in.token).parse() {
-                resp.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            resp
-        }
+        Ok(logged_in) => super::auth::signed_in(state, &logged_in),
         Err(error) => {
             let (status, message) = explain(error);
             invitation_page(state, req, None, &form.token, Some(message), status).await
