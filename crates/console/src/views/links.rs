@@ -2,14 +2,14 @@
 //! and resetting a password, plus asking for a reset link.
 
 use super::organizations::signed_in_as;
-use super::{error_page, explain, render, see_other};
+use super::{error_page, explain, person, render, see_other};
 use crate::pages::{InvitationPage, MessagePage, PasswordResetPage, ResetRequestPage};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Query};
 use poem::{Request, Response, handler};
 use portcullis_api::operations::{accounts, invitations, password_resets};
 use portcullis_api::{AppState, Caller};
-use portcullis_domain::{Email, Error, Name, rules};
+use portcullis_domain::{Email, Error, Name};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,20 +18,14 @@ pub struct TokenQuery {
     token: String,
 }
 
-/// The signed-in person, if any: these pages work for both.
-async fn signed_in(state: &AppState, req: &Request) -> Option<Caller> {
-    let caller = state.authenticate(req).await.ok()?;
-    rules::require_session(&caller.principal).ok()?;
-    Some(caller)
-}
-
 #[handler]
 pub async fn invitation(
     req: &Request,
     Data(state): Data<&AppState>,
     Query(query): Query<TokenQuery>,
 ) -> Response {
-    let caller = signed_in(state, req).await;
+    // These pages work for people signed in or not.
+    let caller = person(state, req).await.ok();
     invitation_page(
         state,
         req,
@@ -85,7 +79,7 @@ pub async fn accept(
     Data(state): Data<&AppState>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
-    let Some(caller) = signed_in(state, req).await else {
+    let Ok(caller) = person(state, req).await else {
         return see_other(&format!("/console/invitations/accept?token={}", form.token));
     };
     let Some(user) = caller.user.clone() else {
