@@ -30,7 +30,7 @@ pub use name::Name;
 pub use organization::{Member, Membership, OrgSlug, Organization};
 pub use permission::{Permission, Permissions, Role};
 pub use policy::{OwnerAction, Policy};
-pub use resource::{Grant, ResourcePath, Restriction, Standing};
+pub use resource::{Grant, ResourcePath, Restriction, RoleAt, Standing};
 pub use rules::{KeyAction, KeyRequest, KeyTarget, RequestOrigin, SignupPolicy};
 pub use secret::LinkToken;
 pub use service_account::ServiceAccount;

@@ -68,6 +68,44 @@ pub struct Grant {
     pub created_at: DateTime<Utc>,
 }
 
+/// A grant to be given: on joining by invitation, or by `PUT .../grants`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAt {
+    pub resource: ResourcePath,
+    pub role: Role,
+}
+
+impl RoleAt {
+    /// A grant as asked: a valid path, and a role a grant may give.
+    pub fn parse(resource: &str, role: Role) -> Result<Self, Error> {
+        Ok(Self {
+            resource: ResourcePath::parse(resource)?,
+            role: grant_role(role)?,
+        })
+    }
+
+    /// Stored as `resource=role` pairs joined by commas.
+    pub fn to_csv(grants: &[RoleAt]) -> String {
+        grants
+            .iter()
+            .map(|g| format!("{}={}", g.resource, g.role))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn from_csv(csv: &str) -> Result<Vec<RoleAt>, Error> {
+        csv.split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (resource, role) = pair
+                    .split_once('=')
+                    .ok_or_else(|| Error::validation("a grant is resource=role"))?;
+                RoleAt::parse(resource, role.parse()?)
+            })
+            .collect()
+    }
+}
+
 /// A grant's role: `admin`, `developer` or `viewer` (owner stays organization-wide; a guest
 /// grant would give nothing).
 pub fn grant_role(role: Role) -> Result<Role, Error> {
