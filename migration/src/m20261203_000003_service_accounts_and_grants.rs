@@ -156,7 +156,10 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        for table in [Grants::Table.into_iden(), ServiceAccounts::Table.into_iden()] {
+        for table in [
+            Grants::Table.into_iden(),
+            ServiceAccounts::Table.into_iden(),
+        ] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().take())
                 .await?;

@@ -134,6 +134,7 @@ async fn an_admin_invites_by_email_and_only_the_response_carries_the_link(backen
             "created_at",
             "email",
             "expires_at",
+            "grants",
             "id",
             "invite_url",
             "invited_by",

@@ -165,7 +165,11 @@ impl AppState {
             self.caches.standings.generation(),
             self.caches.non_members.generation(),
         );
-        let standing = self.store.standing(holder, organization_id).await?.map(Arc::new);
+        let standing = self
+            .store
+            .standing(holder, organization_id)
+            .await?
+            .map(Arc::new);
         self.read_pause.hold("role").await;
         match &standing {
             Some(found) => self

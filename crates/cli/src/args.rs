@@ -59,9 +59,16 @@ pub enum Command {
     Authorize {
         #[arg(value_enum)]
         permission: Permission,
+        /// Decide at this resource path (`projects/web`) instead of organization-wide.
+        #[arg(long)]
+        resource: Option<String>,
     },
     /// Print a short-lived access token alone on standard output.
-    Token,
+    Token {
+        /// Mint it for this resource path: it then acts only at or below it.
+        #[arg(long)]
+        resource: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -139,6 +146,9 @@ pub enum KeysCommand {
         /// Lifetime such as 30d, 12h, 15m (default: no expiry).
         #[arg(long, value_parser = crate::commands::parse_duration)]
         expires_in: Option<chrono::Duration>,
+        /// Restrict the key to this resource path; repeat for several (up to 16).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
     },
     /// Show one key.
     Show { key_id: uuid::Uuid },

@@ -25,8 +25,11 @@ pub async fn run(global: GlobalArgs, command: Command) -> Result<(), Failure> {
         Command::Keys(command) => keys(&settings, command, json).await,
         Command::Sessions(command) => sessions(&settings, command, json).await,
         Command::Audit { limit, before } => audit(&settings, limit, before, json).await,
-        Command::Authorize { permission } => authorize(&settings, permission, json).await,
-        Command::Token => token(&settings, json).await,
+        Command::Authorize {
+            permission,
+            resource,
+        } => authorize(&settings, permission, resource, json).await,
+        Command::Token { resource } => token(&settings, resource, json).await,
     }
 }
 
@@ -454,11 +457,13 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
             name,
             scopes,
             expires_in,
+            resources,
         } => {
             let body = CreateApiKey {
                 name,
                 scopes: scopes.into_iter().map(permission).collect(),
                 expires_at: expires_in.map(|lifetime| chrono::Utc::now() + lifetime),
+                resources,
             };
             let created = client.create_api_key(&org, &body).await?.into_inner();
             print_created_key(&created, json);
@@ -559,11 +564,16 @@ async fn audit(
     Ok(())
 }
 
-async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Result<(), Failure> {
+async fn authorize(
+    settings: &Resolved,
+    wanted: Permission,
+    resource: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
     let client = authenticated(settings)?;
     let org = optional_organization(&client, settings).await?;
     let answer = client
-        .authorize(org.as_ref(), permission(wanted))
+        .authorize(org.as_ref(), permission(wanted), resource.as_deref())
         .await?
         .into_inner();
     if json {
@@ -573,6 +583,8 @@ async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Resul
             ("allowed", answer.allowed.to_string()),
             ("organization", answer.organization_id.to_string()),
             ("user", optional(&answer.user_id)),
+            ("service account", optional(&answer.service_account_id)),
+            ("resource", optional(&answer.resource)),
             ("role", optional(&answer.role)),
             ("scopes", list(&answer.scopes)),
             ("auth method", answer.auth_method.to_string()),
@@ -581,11 +593,12 @@ async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Resul
     Ok(())
 }
 
-async fn token(settings: &Resolved, json: bool) -> Result<(), Failure> {
+async fn token(settings: &Resolved, resource: Option<String>, json: bool) -> Result<(), Failure> {
     let client = authenticated(settings)?;
     let org = optional_organization(&client, settings).await?;
     let body = types::TokenRequest {
         organization_id: org,
+        resource,
     };
     let token = client.create_access_token(&body).await?.into_inner();
     if json {

@@ -277,7 +277,10 @@ impl fmt::Display for AuthMethod {
 enum Limit {
     None,
     Role(Role),
-    KeyScopes { role: Role, grants: Permissions },
+    KeyScopes {
+        role: Role,
+        grants: Permissions,
+    },
     Token,
     /// Nothing here: the credential is limited to resources elsewhere.
     Outside(Outside),
@@ -298,10 +301,19 @@ enum Outside {
 impl Outside {
     fn message(&self) -> String {
         match self {
-            Self::KeyOrganizationWide => "this API key is restricted to resources and has no organization-wide power".to_owned(),
-            Self::KeyPaths(asked) => format!("resource '{asked}' is outside this API key's resources"),
-            Self::TokenOrganizationWide(resource) => format!("this access token was minted for resource '{resource}' and has no organization-wide power"),
-            Self::TokenResource { resource, asked } => format!("resource '{asked}' is outside this access token's resource '{resource}'"),
+            Self::KeyOrganizationWide => {
+                "this API key is restricted to resources and has no organization-wide power"
+                    .to_owned()
+            }
+            Self::KeyPaths(asked) => {
+                format!("resource '{asked}' is outside this API key's resources")
+            }
+            Self::TokenOrganizationWide(resource) => format!(
+                "this access token was minted for resource '{resource}' and has no organization-wide power"
+            ),
+            Self::TokenResource { resource, asked } => {
+                format!("resource '{asked}' is outside this access token's resource '{resource}'")
+            }
         }
     }
 }

@@ -80,7 +80,7 @@ pub struct KeyRequest<'a> {
 }
 
 /// Where a key will act: at each of its paths, or organization-wide.
-fn places<'a>(resources: Option<&'a Restriction>) -> Vec<Option<&'a ResourcePath>> {
+fn places(resources: Option<&Restriction>) -> Vec<Option<&ResourcePath>> {
     match resources {
         Some(restriction) => restriction.paths().iter().map(Some).collect(),
         None => vec![None],
@@ -155,10 +155,12 @@ fn bounded_by_creator(
     principal: &Principal,
     request: KeyRequest<'_>,
 ) -> Result<Option<DateTime<Utc>>, Denial> {
-    if let Some(creator) = principal.restriction() {
-        if !request.resources.is_some_and(|asked| creator.contains(asked)) {
-            return Err(Denial::BeyondCreatorResources);
-        }
+    if let Some(creator) = principal.restriction()
+        && !request
+            .resources
+            .is_some_and(|asked| creator.contains(asked))
+    {
+        return Err(Denial::BeyondCreatorResources);
     }
     match principal {
         Principal::ApiKey {
@@ -437,7 +439,12 @@ mod tests {
     async fn a_key_is_its_users_role_intersected_with_its_scopes() {
         let policy = policy().await;
         let access = key(&["admin"], None)
-            .access(&policy, Uuid::nil(), Some(&Standing::new(Role::Developer)), None)
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Developer)),
+                None,
+            )
             .unwrap();
         assert_eq!(access.permissions, perms(&["write", "deploy", "read"]));
         let denial = access.require(Permission::Admin).unwrap_err();
@@ -451,7 +458,12 @@ mod tests {
     async fn a_denial_names_what_was_asked_not_what_it_implies() {
         let policy = policy().await;
         let access = key(&["read", "deploy"], None)
-            .access(&policy, Uuid::nil(), Some(&Standing::new(Role::Owner)), None)
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Owner)),
+                None,
+            )
             .unwrap();
         let denial = access.require_all(perms(&["admin"])).unwrap_err();
         assert_eq!(denial.missing(), Some(perms(&["admin"])));
@@ -477,7 +489,13 @@ mod tests {
         );
         let later = parent_expiry + chrono::Duration::seconds(1);
         assert_eq!(
-            create_key(&parent, &policy, Uuid::nil(), Some(&owner), ask(Some(later))),
+            create_key(
+                &parent,
+                &policy,
+                Uuid::nil(),
+                Some(&owner),
+                ask(Some(later))
+            ),
             Err(Denial::OutlivesCreatingKey)
         );
     }
@@ -490,7 +508,12 @@ mod tests {
             session_id: Uuid::nil(),
         };
         let access = admin
-            .access(&policy, Uuid::nil(), Some(&Standing::new(Role::Admin)), None)
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Admin)),
+                None,
+            )
             .unwrap();
         let target = KeyTarget {
             id: Uuid::now_v7(),

@@ -5,9 +5,7 @@ use crate::entity::{grant, invitation, membership, organization, user};
 use crate::errors::{conflict_or_internal, internal, stored_email, stored_role};
 use crate::{NewUser, Store};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{
-    Error, Invitation, InvitationDetails, Name, Organization, RoleAt, User,
-};
+use portcullis_domain::{Error, Invitation, InvitationDetails, Name, Organization, RoleAt, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,

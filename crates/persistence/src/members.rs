@@ -2,11 +2,11 @@
 //! least one owner.
 
 use crate::Store;
-use crate::service_accounts::{delete_grants_of, grants_in, grants_of};
 use crate::entity::{membership, organization, user};
 use crate::errors::{
     conflict_or_internal, internal, stored_email, stored_optional_name, stored_role,
 };
+use crate::service_accounts::{delete_grants_of, grants_in, grants_of};
 use chrono::{DateTime, Utc};
 use portcullis_domain::{Error, Member, Membership, Role};
 use sea_orm::sea_query::{Expr, LockType};

@@ -247,7 +247,11 @@ impl Store {
         Ok(Some(digests))
     }
 
-    pub async fn grants(&self, organization_id: Uuid, holder_id: Uuid) -> Result<Vec<Grant>, Error> {
+    pub async fn grants(
+        &self,
+        organization_id: Uuid,
+        holder_id: Uuid,
+    ) -> Result<Vec<Grant>, Error> {
         grants_of(&self.db, organization_id, holder_id).await
     }
 

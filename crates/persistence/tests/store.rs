@@ -574,7 +574,10 @@ async fn api_keys_rotate_with_and_without_grace() {
             [k1.clone(), k2.clone()]
         );
         assert_eq!(
-            store.api_keys(acme.id, Some(Holder::User(bob))).await.unwrap(),
+            store
+                .api_keys(acme.id, Some(Holder::User(bob)))
+                .await
+                .unwrap(),
             std::slice::from_ref(&k2)
         );
         assert!(store.api_keys(globex.id, None).await.unwrap().is_empty());

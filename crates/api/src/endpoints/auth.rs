@@ -12,7 +12,7 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{ResourcePath, Email, Error, Name, Session};
+use portcullis_domain::{Email, Error, Name, ResourcePath, Session};
 use uuid::Uuid;
 
 pub struct AuthApi;

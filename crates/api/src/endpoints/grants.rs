@@ -120,7 +120,14 @@ impl GrantsApi {
         /// The grant's resource path.
         resource: Query<Option<String>>,
     ) -> Answer<NoContent, RemoveStatuses> {
-        remove(&state, &caller, org_id.0, Holder::User(user_id.0), resource.0).await
+        remove(
+            &state,
+            &caller,
+            org_id.0,
+            Holder::User(user_id.0),
+            resource.0,
+        )
+        .await
     }
 
     /// A service account's grants (needs `read`).

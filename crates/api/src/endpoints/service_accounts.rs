@@ -160,8 +160,7 @@ impl ServiceAccountsApi {
             description,
             role: role.map(Into::into),
         };
-        let account =
-            service_accounts::update(&state, &caller, org_id.0, sa_id.0, changes).await?;
+        let account = service_accounts::update(&state, &caller, org_id.0, sa_id.0, changes).await?;
         Ok(Json(account.into()))
     }
 

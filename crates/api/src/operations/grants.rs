@@ -49,7 +49,15 @@ pub async fn set(
         Holder::User(_) => AuditAction::MemberGrantSet,
         Holder::ServiceAccount(_) => AuditAction::ServiceAccountGrantSet,
     };
-    changed(state, caller, organization_id, holder, &grant.resource, action).await?;
+    changed(
+        state,
+        caller,
+        organization_id,
+        holder,
+        &grant.resource,
+        action,
+    )
+    .await?;
     Ok(written)
 }
 
@@ -81,7 +89,11 @@ pub async fn remove(
 /// The member or service account must be the organization's (404).
 async fn existing(state: &AppState, organization_id: Uuid, holder: Holder) -> Result<(), Error> {
     let found = match holder {
-        Holder::User(user_id) => state.store.member(organization_id, user_id).await?.is_some(),
+        Holder::User(user_id) => state
+            .store
+            .member(organization_id, user_id)
+            .await?
+            .is_some(),
         Holder::ServiceAccount(id) => state
             .store
             .service_account(organization_id, id)
