@@ -23,3 +23,4 @@ mod me;
 mod rate_limit;
 mod replicas;
 mod tokens;
+mod upgrade;
