@@ -48,6 +48,22 @@ pub fn routes(state: AppState) -> impl Endpoint {
             "/organizations/:org_id/members/:user_id/remove",
             post(views::members::remove),
         )
+        .at(
+            "/organizations/:org_id/service-accounts",
+            post(views::service_accounts::create),
+        )
+        .at(
+            "/organizations/:org_id/service-accounts/:account_id/delete",
+            post(views::service_accounts::delete),
+        )
+        .at(
+            "/organizations/:org_id/grants",
+            post(views::service_accounts::set_grant),
+        )
+        .at(
+            "/organizations/:org_id/grants/remove",
+            post(views::service_accounts::remove_grant),
+        )
         .at("/organizations/:org_id", get(views::organizations::show))
         .at(
             "/organizations/:org_id/api-keys",

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, Member, Organization, Session};
+use portcullis_domain::{ApiKey, Grant, Member, Organization, ServiceAccount, Session};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -36,6 +36,48 @@ pub struct MemberRow {
     pub name: String,
     pub role: &'static str,
     pub joined: String,
+    pub grants: Vec<GrantRow>,
+}
+
+/// A role on a resource, as shown under its member or service account.
+pub struct GrantRow {
+    pub resource: String,
+    pub role: &'static str,
+    /// Whose: `user:<id>` or `service_account:<id>`, as the removal form sends it.
+    pub holder: String,
+}
+
+impl GrantRow {
+    fn rows(grants: Vec<Grant>, holder: &str) -> Vec<Self> {
+        grants
+            .into_iter()
+            .map(|grant| Self {
+                resource: grant.resource.to_string(),
+                role: grant.role.as_str(),
+                holder: holder.to_owned(),
+            })
+            .collect()
+    }
+}
+
+pub struct AccountRow {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub role: &'static str,
+    pub grants: Vec<GrantRow>,
+}
+
+impl AccountRow {
+    pub fn new(account: ServiceAccount, grants: Vec<Grant>) -> Self {
+        Self {
+            id: account.id,
+            name: account.name.to_string(),
+            description: account.description.unwrap_or_default(),
+            role: account.role.as_str(),
+            grants: GrantRow::rows(grants, &format!("service_account:{}", account.id)),
+        }
+    }
 }
 
 impl From<Member> for MemberRow {
@@ -45,6 +87,7 @@ impl From<Member> for MemberRow {
             email: member.email.to_string(),
             name: member.name.map(|n| n.to_string()).unwrap_or_default(),
             role: member.role.as_str(),
+            grants: GrantRow::rows(member.grants, &format!("user:{}", member.user_id)),
             joined: day(member.joined_at),
         }
     }
@@ -131,7 +174,10 @@ pub struct OrganizationPage {
     pub keys: Vec<KeyRow>,
     pub form: NewKeyForm,
     pub error: Option<String>,
-    pub roles: [&'static str; 4],
+    pub roles: [&'static str; 5],
+    pub accounts: Vec<AccountRow>,
+    pub account_roles: [&'static str; 4],
+    pub grant_roles: [&'static str; 3],
 }
 
 #[derive(Template)]
@@ -186,7 +232,11 @@ pub struct AccountPage {
 }
 
 /// The roles offered in forms.
-pub const ROLES: [&str; 4] = ["owner", "admin", "developer", "viewer"];
+pub const ROLES: [&str; 5] = ["owner", "admin", "developer", "viewer", "guest"];
+/// A service account is never an owner.
+pub const ACCOUNT_ROLES: [&str; 4] = ["admin", "developer", "viewer", "guest"];
+/// A grant gives admin, developer or viewer.
+pub const GRANT_ROLES: [&str; 3] = ["admin", "developer", "viewer"];
 
 #[derive(Template)]
 #[template(path = "invitation.html")]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod links;
 pub mod members;
 pub mod organizations;
+pub mod service_accounts;
 
 use crate::pages::ErrorPage;
 use askama::Template;

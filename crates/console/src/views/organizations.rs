@@ -1,11 +1,13 @@
 //! The organizations a person belongs to, creating one, and one organization's page.
 
 use super::{error_page, explain, person, render, see_other};
-use crate::pages::{KeyRow, MemberRow, NewKeyForm, OrganizationPage, OrganizationsPage};
+use crate::pages::{
+    AccountRow, KeyRow, MemberRow, NewKeyForm, OrganizationPage, OrganizationsPage,
+};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
-use portcullis_api::operations::{api_keys, members, organizations};
+use portcullis_api::operations::{api_keys, grants, members, organizations, service_accounts};
 use portcullis_api::{AppState, Caller};
 use portcullis_domain::{Error, Holder, Name, OrgSlug};
 use serde::Deserialize;
@@ -125,9 +127,15 @@ pub(crate) async fn organization_page(
         let organization = organizations::get(state, caller, org_id).await?;
         let members = members::list(state, caller, org_id).await?;
         let keys = api_keys::list(state, caller, org_id).await?;
-        Ok::<_, Error>((organization, members, keys))
+        let mut accounts = Vec::new();
+        for account in service_accounts::list(state, caller, org_id).await? {
+            let holder = Holder::ServiceAccount(account.id);
+            let grants = grants::list(state, caller, org_id, holder).await?;
+            accounts.push(AccountRow::new(account, grants));
+        }
+        Ok::<_, Error>((organization, members, keys, accounts))
     };
-    let (organization, members, keys) = match loaded.await {
+    let (organization, members, keys, accounts) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return error_page(error),
     };
@@ -140,7 +148,10 @@ pub(crate) async fn organization_page(
                     .iter()
                     .find(|m| m.user_id == user_id)
                     .map_or_else(|| user_id.to_string(), |m| m.email.to_string()),
-                Holder::ServiceAccount(id) => format!("service account {id}"),
+                Holder::ServiceAccount(id) => accounts
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map_or_else(|| id.to_string(), |a| format!("{} (service account)", a.name)),
             };
             KeyRow::new(key, owner, now)
         })
@@ -155,6 +166,9 @@ pub(crate) async fn organization_page(
             form,
             error,
             roles: crate::pages::ROLES,
+            accounts,
+            account_roles: crate::pages::ACCOUNT_ROLES,
+            grant_roles: crate::pages::GRANT_ROLES,
         },
         status,
     )
