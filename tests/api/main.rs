@@ -22,4 +22,6 @@ mod key_management;
 mod me;
 mod rate_limit;
 mod replicas;
+mod resources;
+mod service_accounts;
 mod tokens;
