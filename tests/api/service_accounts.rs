@@ -32,6 +32,7 @@ backend_tests!(
     service_account_keys_keep_working_after_their_creator_leaves,
     admins_get_rotate_and_revoke_service_account_keys,
     a_service_account_key_is_not_a_person,
+    a_service_account_key_cannot_reach_another_organization,
     service_account_changes_are_audited,
 );
 
@@ -1013,4 +1014,26 @@ async fn service_account_changes_are_audited(backend: Backend) {
         assert!(!event["target"].is_null(), "{event}");
     }
     assert!(key["id"].is_string());
+}
+
+async fn a_service_account_key_cannot_reach_another_organization(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let other = app.organization(&owner).await;
+    let sa = service_account(&app, &owner, &org, "admin").await;
+    let key = service_account_key(&app, &owner, &org, id(&sa), &["admin"]).await;
+    let key = Caller::Key(secret(&key));
+
+    // Its owner holds both organizations; the account is a member of one only.
+    let resp = authorize(&app, key, "read", Some(&other), None).await;
+    assert_error(resp, 403, "forbidden").await;
+    let resp = key
+        .get(&app, &format!("/api/v1/organizations/{other}/members"))
+        .await;
+    assert_error(resp, 403, "forbidden").await;
+    let resp = key.get(&app, "/api/v1/organizations").await;
+    let orgs = expect_json(resp, 200).await;
+    let ids: Vec<&str> = orgs.as_array().unwrap().iter().map(id).collect();
+    assert_eq!(ids, vec![org.as_str()], "a key sees its own organization only");
 }
