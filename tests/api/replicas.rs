@@ -250,7 +250,7 @@ async fn a_grant_removed_on_one_replica_ends_the_access_on_the_other_within_a_se
     ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
 )]
 async fn lowering_a_service_accounts_role_on_one_replica_lowers_its_key_on_the_other_within_a_second()
-{
+ {
     let first = spawn_app(Backend::Postgres).await;
     let second = first.replica().await;
     let owner = first.person().await;

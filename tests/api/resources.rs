@@ -95,7 +95,14 @@ async fn grant(
     resource: &str,
     role: &str,
 ) -> Value {
-    let resp = put_grant(app, Caller::Session(by), &grants_path(org, user), resource, role).await;
+    let resp = put_grant(
+        app,
+        Caller::Session(by),
+        &grants_path(org, user),
+        resource,
+        role,
+    )
+    .await;
     expect_json(resp, 200).await
 }
 
@@ -119,11 +126,7 @@ async fn list_grants(app: &TestApp, by: Caller<'_>, grants: &str) -> Vec<(String
         .expect("a bare array")
         .iter()
         .map(|g| {
-            assert_eq!(
-                crate::api_keys::field_names(g),
-                names(GRANT_FIELDS),
-                "{g}"
-            );
+            assert_eq!(crate::api_keys::field_names(g), names(GRANT_FIELDS), "{g}");
             timestamp(&g["created_at"]);
             (
                 g["resource"].as_str().unwrap().to_owned(),
@@ -176,7 +179,14 @@ async fn session_status(
     org: &str,
     resource: Option<&str>,
 ) -> u16 {
-    authorize_status(app, Caller::Session(person), permission, Some(org), resource).await
+    authorize_status(
+        app,
+        Caller::Session(person),
+        permission,
+        Some(org),
+        resource,
+    )
+    .await
 }
 
 /// The role `/authorize` reports for `read` at `resource`, asserting 200.
@@ -370,7 +380,14 @@ async fn a_guest_with_a_grant_acts_at_and_below_the_granted_path(backend: Backen
     grant(&app, &owner, &org, &guest.id, "projects/web", "developer").await;
 
     for at in ["projects/web", "projects/web/environments/prod"] {
-        let resp = authorize(&app, Caller::Session(&guest), "deploy", Some(&org), Some(at)).await;
+        let resp = authorize(
+            &app,
+            Caller::Session(&guest),
+            "deploy",
+            Some(&org),
+            Some(at),
+        )
+        .await;
         let body = expect_json(resp, 200).await;
         assert_eq!(body["role"], "developer", "{at}: {body}");
         assert_eq!(body["resource"], at, "{body}");
@@ -419,7 +436,12 @@ async fn putting_a_grant_returns_it_and_a_second_put_changes_its_role(backend: B
     assert_eq!(changed["resource"], "projects/web");
     assert_eq!(changed["role"], "developer");
     assert_eq!(
-        list_grants(&app, Caller::Session(&owner), &grants_path(&org, &member.id)).await,
+        list_grants(
+            &app,
+            Caller::Session(&owner),
+            &grants_path(&org, &member.id)
+        )
+        .await,
         pairs(&[("projects/web", "developer")]),
         "one grant per resource"
     );
@@ -436,10 +458,21 @@ async fn readers_list_a_members_grants(backend: Backend) {
     app.add_member(&owner, &org, &viewer, "viewer").await;
     app.add_member(&owner, &org, &member, "guest").await;
     let grants = grants_path(&org, &member.id);
-    assert_eq!(list_grants(&app, Caller::Session(&viewer), &grants).await, pairs(&[]));
+    assert_eq!(
+        list_grants(&app, Caller::Session(&viewer), &grants).await,
+        pairs(&[])
+    );
 
     grant(&app, &owner, &org, &member.id, "projects/web", "developer").await;
-    grant(&app, &owner, &org, &member.id, "projects/api/environments/prod", "admin").await;
+    grant(
+        &app,
+        &owner,
+        &org,
+        &member.id,
+        "projects/api/environments/prod",
+        "admin",
+    )
+    .await;
     grant(&app, &owner, &org, &member.id, "docs", "viewer").await;
 
     assert_eq!(
@@ -561,7 +594,10 @@ async fn a_grants_role_is_admin_developer_or_viewer(backend: Backend) {
         let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", role).await;
         assert_error(resp, 422, "validation_failed").await;
     }
-    for body in [json!({"resource": "projects/web"}), json!({"role": "viewer"})] {
+    for body in [
+        json!({"resource": "projects/web"}),
+        json!({"role": "viewer"}),
+    ] {
         let resp = Caller::Session(&owner)
             .send(&app, Method::PUT, &grants, body)
             .await;
@@ -583,11 +619,25 @@ async fn only_admins_set_and_remove_grants(backend: Backend) {
     app.add_member(&owner, &org, &member, "guest").await;
     let grants = grants_path(&org, &member.id);
 
-    let resp = put_grant(&app, Caller::Session(&developer), &grants, "projects/web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&developer),
+        &grants,
+        "projects/web",
+        "viewer",
+    )
+    .await;
     assert_error(resp, 403, "forbidden").await;
     // Not even on themselves.
     let own = grants_path(&org, &developer.id);
-    let resp = put_grant(&app, Caller::Session(&developer), &own, "projects/web", "admin").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&developer),
+        &own,
+        "projects/web",
+        "admin",
+    )
+    .await;
     assert_error(resp, 403, "forbidden").await;
 
     grant(&app, &admin, &org, &member.id, "projects/web", "developer").await;
@@ -651,8 +701,24 @@ async fn the_highest_covering_grant_decides_the_role_in_effect(backend: Backend)
     let org = app.organization(&owner).await;
     app.add_member(&owner, &org, &viewer, "viewer").await;
     grant(&app, &owner, &org, &viewer.id, "projects", "developer").await;
-    grant(&app, &owner, &org, &viewer.id, "projects/web/environments/prod", "admin").await;
-    grant(&app, &owner, &org, &viewer.id, "projects/web/environments", "viewer").await;
+    grant(
+        &app,
+        &owner,
+        &org,
+        &viewer.id,
+        "projects/web/environments/prod",
+        "admin",
+    )
+    .await;
+    grant(
+        &app,
+        &owner,
+        &org,
+        &viewer.id,
+        "projects/web/environments",
+        "viewer",
+    )
+    .await;
     let me = Caller::Session(&viewer);
 
     for (at, role) in [
@@ -867,7 +933,14 @@ async fn service_accounts_take_grants_too(backend: Backend) {
     let key = Caller::Key(secret(&key));
     let grants = sa_grants_path(&org, id(&sa));
 
-    let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", "admin").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants,
+        "projects/web",
+        "admin",
+    )
+    .await;
     let body = expect_json(resp, 200).await;
     assert_eq!(body["resource"], "projects/web");
     assert_eq!(body["role"], "admin");
@@ -878,24 +951,43 @@ async fn service_accounts_take_grants_too(backend: Backend) {
     );
     // The account's key now acts as an admin there (bounded by its read scope), and as a
     // developer elsewhere.
-    assert_eq!(role_at(&app, key, &org, Some("projects/web/x")).await, "admin");
-    assert_eq!(role_at(&app, key, &org, Some("projects/api")).await, "developer");
+    assert_eq!(
+        role_at(&app, key, &org, Some("projects/web/x")).await,
+        "admin"
+    );
+    assert_eq!(
+        role_at(&app, key, &org, Some("projects/api")).await,
+        "developer"
+    );
 
     // A second PUT changes the role.
-    let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants,
+        "projects/web",
+        "viewer",
+    )
+    .await;
     assert_eq!(expect_json(resp, 200).await["role"], "viewer");
     assert_eq!(
         list_grants(&app, Caller::Session(&owner), &grants).await,
         pairs(&[("projects/web", "viewer")])
     );
     // Grants never lower: the developer account stays a developer there.
-    assert_eq!(role_at(&app, key, &org, Some("projects/web")).await, "developer");
+    assert_eq!(
+        role_at(&app, key, &org, Some("projects/web")).await,
+        "developer"
+    );
 
     assert_eq!(
         delete_grant(&app, Caller::Session(&owner), &grants, "projects/web").await,
         204
     );
-    assert_eq!(list_grants(&app, Caller::Session(&owner), &grants).await, pairs(&[]));
+    assert_eq!(
+        list_grants(&app, Caller::Session(&owner), &grants).await,
+        pairs(&[])
+    );
     assert_eq!(
         delete_grant(&app, Caller::Session(&owner), &grants, "projects/web").await,
         404
@@ -914,12 +1006,33 @@ async fn service_account_grants_are_checked_like_members_grants(backend: Backend
         let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", role).await;
         assert_error(resp, 422, "validation_failed").await;
     }
-    let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects//web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants,
+        "projects//web",
+        "viewer",
+    )
+    .await;
     assert_error(resp, 422, "validation_failed").await;
 
-    let resp = put_grant(&app, Caller::Session(&developer), &grants, "projects/web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&developer),
+        &grants,
+        "projects/web",
+        "viewer",
+    )
+    .await;
     assert_error(resp, 403, "forbidden").await;
-    let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants,
+        "projects/web",
+        "viewer",
+    )
+    .await;
     expect_json(resp, 200).await;
     assert_eq!(
         delete_grant(&app, Caller::Session(&developer), &grants, "projects/web").await,
@@ -932,7 +1045,14 @@ async fn service_account_grants_are_checked_like_members_grants(backend: Backend
     );
 
     let unknown = sa_grants_path(&org, &uuid::Uuid::now_v7().to_string());
-    let resp = put_grant(&app, Caller::Session(&owner), &unknown, "projects/web", "viewer").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &unknown,
+        "projects/web",
+        "viewer",
+    )
+    .await;
     assert_error(resp, 404, "not_found").await;
     let malformed = sa_grants_path(&org, "not-a-uuid");
     let resp = Caller::Session(&owner).get(&app, &malformed).await;
@@ -946,7 +1066,14 @@ async fn service_account_grant_changes_are_audited(backend: Backend) {
     let sa = service_account(&app, &owner, &org, "viewer").await;
     let grants = sa_grants_path(&org, id(&sa));
     app.clock.advance(chrono::Duration::seconds(1));
-    let resp = put_grant(&app, Caller::Session(&owner), &grants, "projects/web", "admin").await;
+    let resp = put_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants,
+        "projects/web",
+        "admin",
+    )
+    .await;
     expect_json(resp, 200).await;
     app.clock.advance(chrono::Duration::seconds(1));
     assert_eq!(
@@ -962,10 +1089,7 @@ async fn service_account_grant_changes_are_audited(backend: Backend) {
         .collect();
     assert_eq!(
         actions,
-        [
-            "service_account.grant_removed",
-            "service_account.grant_set"
-        ],
+        ["service_account.grant_removed", "service_account.grant_set"],
         "newest first: {events:#?}"
     );
 }
@@ -998,7 +1122,14 @@ async fn a_guest_service_account_key_restricted_to_its_grant_acts_there(backend:
     let key = Caller::Key(secret(&key));
 
     assert_eq!(
-        authorize_status(&app, key, "deploy", None, Some("projects/web/environments/prod")).await,
+        authorize_status(
+            &app,
+            key,
+            "deploy",
+            None,
+            Some("projects/web/environments/prod")
+        )
+        .await,
         200
     );
     assert_eq!(authorize_status(&app, key, "read", None, None).await, 403);
@@ -1237,7 +1368,9 @@ async fn me_with_a_restricted_key_lists_its_resources_and_no_scopes(backend: Bac
     let restricted = restricted_key(&app, &owner, &org, &["admin"], &["projects/web"]).await;
     let plain = app.api_key(&owner, &org, &["read"]).await;
 
-    let resp = Caller::Key(secret(&restricted)).get(&app, "/api/v1/me").await;
+    let resp = Caller::Key(secret(&restricted))
+        .get(&app, "/api/v1/me")
+        .await;
     let me = expect_json(resp, 200).await;
     assert_eq!(me["resources"], json!(["projects/web"]), "{me}");
     assert_eq!(me["scopes"], json!([]), "{me}");
@@ -1312,14 +1445,28 @@ async fn an_unrestricted_key_uses_the_role_in_effect_at_the_resource(backend: Ba
     let key = Caller::Key(secret(&key));
     grant(&app, &owner, &org, &viewer.id, "projects/web", "admin").await;
 
-    let resp = authorize(&app, key, "read", None, Some("projects/web/environments/prod")).await;
+    let resp = authorize(
+        &app,
+        key,
+        "read",
+        None,
+        Some("projects/web/environments/prod"),
+    )
+    .await;
     let body = expect_json(resp, 200).await;
     assert_eq!(body["role"], "admin", "{body}");
-    assert_eq!(body["scopes"], json!(["read"]), "bounded by the key's scopes: {body}");
+    assert_eq!(
+        body["scopes"],
+        json!(["read"]),
+        "bounded by the key's scopes: {body}"
+    );
     assert_eq!(body["resource"], "projects/web/environments/prod");
     // Organization-wide it is the viewer it always was.
     assert_eq!(role_at(&app, key, &org, None).await, "viewer");
-    assert_eq!(role_at(&app, key, &org, Some("projects/api")).await, "viewer");
+    assert_eq!(
+        role_at(&app, key, &org, Some("projects/api")).await,
+        "viewer"
+    );
 }
 
 async fn authorize_at_a_resource_names_it(backend: Backend) {
@@ -1439,7 +1586,14 @@ async fn a_restricted_key_mints_tokens_only_at_its_resources(backend: Backend) {
     );
     let token = Caller::Bearer(&token);
     assert_eq!(
-        authorize_status(&app, token, "deploy", None, Some("projects/web/environments/prod/db")).await,
+        authorize_status(
+            &app,
+            token,
+            "deploy",
+            None,
+            Some("projects/web/environments/prod/db")
+        )
+        .await,
         200
     );
     assert_eq!(
@@ -1466,7 +1620,14 @@ async fn a_restricted_service_account_key_acts_only_at_its_paths(backend: Backen
     assert_eq!(created["service_account_id"], sa["id"]);
     let key = Caller::Key(secret(&created));
 
-    let resp = authorize(&app, key, "deploy", None, Some("projects/web/environments/prod")).await;
+    let resp = authorize(
+        &app,
+        key,
+        "deploy",
+        None,
+        Some("projects/web/environments/prod"),
+    )
+    .await;
     let body = expect_json(resp, 200).await;
     assert_eq!(body["service_account_id"], sa["id"]);
     assert_eq!(body["role"], "developer");

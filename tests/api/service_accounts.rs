@@ -77,7 +77,10 @@ impl Caller<'_> {
     }
 
     pub(crate) async fn delete(&self, app: &TestApp, path: &str) -> reqwest::Response {
-        self.request(app, Method::DELETE, path).send().await.unwrap()
+        self.request(app, Method::DELETE, path)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub(crate) async fn send(
@@ -461,7 +464,12 @@ async fn a_service_account_of_another_organization_is_not_found(backend: Backend
     let theirs = service_account(&app, &owner, &other, "viewer").await;
 
     let path = service_account_path(&org, id(&theirs));
-    assert_error(Caller::Session(&owner).get(&app, &path).await, 404, "not_found").await;
+    assert_error(
+        Caller::Session(&owner).get(&app, &path).await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_error(
         Caller::Session(&owner).delete(&app, &path).await,
         404,
@@ -499,7 +507,8 @@ async fn an_admin_updates_a_service_account(backend: Backend) {
     assert_eq!(updated["created_at"], sa["created_at"]);
 
     // Fields left out stay as they were.
-    let updated = patch_service_account(&app, &admin, &org, id(&sa), json!({"role": "guest"})).await;
+    let updated =
+        patch_service_account(&app, &admin, &org, id(&sa), json!({"role": "guest"})).await;
     assert_eq!(updated["name"], "renamed");
     assert_eq!(updated["role"], "guest");
     let resp = Caller::Session(&admin)
@@ -609,7 +618,10 @@ async fn an_admin_creates_a_key_for_a_service_account(backend: Backend) {
     let got = expect_json(resp, 200).await;
     assert_eq!(got["service_account_id"], sa["id"]);
     assert_eq!(got["user_id"], Value::Null);
-    assert!(got.get("key").is_none(), "the plaintext is shown once: {got}");
+    assert!(
+        got.get("key").is_none(),
+        "the plaintext is shown once: {got}"
+    );
 
     assert_eq!(
         authorize_status(&app, Caller::Key(secret(&key)), "deploy", None, None).await,
@@ -647,7 +659,9 @@ async fn service_account_keys_are_listed_with_the_organizations_keys(backend: Ba
     find(&developers_key);
 
     // A member who is not an admin sees only their own keys, and cannot read the account's.
-    let resp = Caller::Session(&developer).get(&app, &keys_path(&org)).await;
+    let resp = Caller::Session(&developer)
+        .get(&app, &keys_path(&org))
+        .await;
     let mine = expect_json(resp, 200).await;
     let ids: Vec<&str> = mine.as_array().unwrap().iter().map(id).collect();
     assert_eq!(ids, vec![id(&developers_key)]);
@@ -710,7 +724,9 @@ async fn only_admins_create_service_account_keys(backend: Backend) {
         assert_error(resp, 403, "forbidden").await;
     }
     // A key whose scopes lack `admin` cannot either.
-    let key = app.api_key(&owner, &org, &["read", "write", "deploy"]).await;
+    let key = app
+        .api_key(&owner, &org, &["read", "write", "deploy"])
+        .await;
     let resp = create_service_account_key(
         &app,
         Caller::Key(secret(&key)),
@@ -897,7 +913,14 @@ async fn service_account_keys_keep_working_after_their_creator_leaves(backend: B
     assert_eq!(resp.status().as_u16(), 204);
 
     // The person's own key loses its power; the account's key does not.
-    let resp = authorize(&app, Caller::Key(secret(&admins_own_key)), "deploy", None, None).await;
+    let resp = authorize(
+        &app,
+        Caller::Key(secret(&admins_own_key)),
+        "deploy",
+        None,
+        None,
+    )
+    .await;
     assert_error(resp, 403, "forbidden").await;
     assert_eq!(
         authorize_status(&app, Caller::Key(secret(&sa_key)), "deploy", None, None).await,
@@ -918,12 +941,7 @@ async fn admins_get_rotate_and_revoke_service_account_keys(backend: Backend) {
     let resp = Caller::Session(&admin).get(&app, &key_path).await;
     expect_json(resp, 200).await;
     let resp = Caller::Session(&admin)
-        .send(
-            &app,
-            Method::POST,
-            &format!("{key_path}/rotate"),
-            json!({}),
-        )
+        .send(&app, Method::POST, &format!("{key_path}/rotate"), json!({}))
         .await;
     let rotated = expect_json(resp, 201).await;
     assert_eq!(rotated["service_account_id"], sa["id"]);
@@ -1006,10 +1024,12 @@ async fn service_account_changes_are_audited(backend: Backend) {
         ],
         "newest first: {events:#?}"
     );
-    for event in events
-        .iter()
-        .filter(|e| e["action"].as_str().unwrap().starts_with("service_account."))
-    {
+    for event in events.iter().filter(|e| {
+        e["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("service_account.")
+    }) {
         assert_eq!(event["actor_user_id"], json!(owner.id), "{event}");
         assert!(!event["target"].is_null(), "{event}");
     }
@@ -1035,5 +1055,9 @@ async fn a_service_account_key_cannot_reach_another_organization(backend: Backen
     let resp = key.get(&app, "/api/v1/organizations").await;
     let orgs = expect_json(resp, 200).await;
     let ids: Vec<&str> = orgs.as_array().unwrap().iter().map(id).collect();
-    assert_eq!(ids, vec![org.as_str()], "a key sees its own organization only");
+    assert_eq!(
+        ids,
+        vec![org.as_str()],
+        "a key sees its own organization only"
+    );
 }
