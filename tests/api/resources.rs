@@ -3,8 +3,8 @@
 
 use crate::api_keys::{assert_key_refused, names, string_set, timestamp};
 use crate::service_accounts::{
-    Caller, authorize, authorize_status, claims, create_service_account_key, id, secret,
-    service_account, service_account_key, service_account_path,
+    Caller, assert_null, authorize, authorize_status, claims, create_service_account_key, id,
+    secret, service_account, service_account_key, service_account_path,
 };
 use portcullis_tests::*;
 use reqwest::Method;
@@ -1332,21 +1332,20 @@ async fn key_objects_carry_their_resources(backend: Backend) {
         string_set(&restricted["resources"]),
         names(&["projects/web", "projects/api/environments/prod"])
     );
-    assert_eq!(plain["resources"], Value::Null, "{plain}");
+    assert_null(&plain, "resources");
 
     let resp = Caller::Session(&owner).get(&app, &keys_path(&org)).await;
     let list = expect_json(resp, 200).await;
     for key in list.as_array().unwrap() {
-        let expected = if key["id"] == restricted["id"] {
-            restricted["resources"].clone()
+        if key["id"] == restricted["id"] {
+            assert_eq!(
+                string_set(&key["resources"]),
+                string_set(&restricted["resources"]),
+                "{key}"
+            );
         } else {
-            Value::Null
-        };
-        assert_eq!(
-            string_set_or_null(&key["resources"]),
-            string_set_or_null(&expected),
-            "{key}"
-        );
+            assert_null(key, "resources");
+        }
     }
     let resp = Caller::Session(&owner)
         .get(&app, &format!("{}/{}", keys_path(&org), id(&restricted)))
@@ -1355,10 +1354,6 @@ async fn key_objects_carry_their_resources(backend: Backend) {
         string_set(&expect_json(resp, 200).await["resources"]),
         names(&["projects/web", "projects/api/environments/prod"])
     );
-}
-
-fn string_set_or_null(v: &Value) -> Option<std::collections::BTreeSet<String>> {
-    (!v.is_null()).then(|| string_set(v))
 }
 
 async fn me_with_a_restricted_key_lists_its_resources_and_no_scopes(backend: Backend) {
@@ -1381,7 +1376,7 @@ async fn me_with_a_restricted_key_lists_its_resources_and_no_scopes(backend: Bac
 
     let resp = Caller::Key(secret(&plain)).get(&app, "/api/v1/me").await;
     let me = expect_json(resp, 200).await;
-    assert_eq!(me["resources"], Value::Null, "{me}");
+    assert_null(&me, "resources");
     assert_eq!(me["scopes"], json!(["read"]), "{me}");
 }
 

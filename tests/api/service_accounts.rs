@@ -98,6 +98,15 @@ impl Caller<'_> {
     }
 }
 
+/// Asserts `object` has `field` and that it is null: a missing field is not a null one.
+pub(crate) fn assert_null(object: &Value, field: &str) {
+    assert_eq!(
+        object.get(field),
+        Some(&Value::Null),
+        "`{field}` should be present and null: {object}"
+    );
+}
+
 /// A key's plaintext from its 201 body.
 pub(crate) fn secret(created: &Value) -> &str {
     created["key"].as_str().expect("the key's plaintext")
@@ -256,7 +265,7 @@ async fn an_admin_creates_a_service_account(backend: Backend) {
     // Without a description it is null.
     let plain = service_account(&app, &admin, &org, "viewer").await;
     assert_service_account_object(&plain);
-    assert_eq!(plain["description"], Value::Null);
+    assert_null(&plain, "description");
     assert_eq!(plain["role"], "viewer");
 }
 
@@ -606,9 +615,9 @@ async fn an_admin_creates_a_key_for_a_service_account(backend: Backend) {
     assert_eq!(key["name"], "deploy bot");
     assert_eq!(key["organization_id"], json!(org));
     assert_eq!(key["service_account_id"], sa["id"]);
-    assert_eq!(key["user_id"], Value::Null);
-    assert_eq!(key["resources"], Value::Null);
-    assert_eq!(key["expires_at"], Value::Null);
+    assert_null(&key, "user_id");
+    assert_null(&key, "resources");
+    assert_null(&key, "expires_at");
     assert_eq!(string_set(&key["scopes"]), names(&["deploy", "read"]));
     assert_eq!(key["key_prefix"].as_str(), Some(&secret(&key)[..12]));
 
@@ -617,7 +626,7 @@ async fn an_admin_creates_a_key_for_a_service_account(backend: Backend) {
         .await;
     let got = expect_json(resp, 200).await;
     assert_eq!(got["service_account_id"], sa["id"]);
-    assert_eq!(got["user_id"], Value::Null);
+    assert_null(&got, "user_id");
     assert!(
         got.get("key").is_none(),
         "the plaintext is shown once: {got}"
@@ -638,7 +647,7 @@ async fn service_account_keys_are_listed_with_the_organizations_keys(backend: Ba
     let sa_key = service_account_key(&app, &owner, &org, id(&sa), &["read"]).await;
     let persons_key = app.api_key(&owner, &org, &["read"]).await;
     let developers_key = app.api_key(&developer, &org, &["read"]).await;
-    assert_eq!(persons_key["service_account_id"], Value::Null);
+    assert_null(&persons_key, "service_account_id");
     assert_eq!(persons_key["user_id"], json!(owner.id));
 
     let resp = Caller::Session(&owner).get(&app, &keys_path(&org)).await;
@@ -652,9 +661,9 @@ async fn service_account_keys_are_listed_with_the_organizations_keys(backend: Ba
     };
     let listed = find(&sa_key);
     assert_eq!(listed["service_account_id"], sa["id"]);
-    assert_eq!(listed["user_id"], Value::Null);
+    assert_null(&listed, "user_id");
     let listed = find(&persons_key);
-    assert_eq!(listed["service_account_id"], Value::Null);
+    assert_null(&listed, "service_account_id");
     assert_eq!(listed["user_id"], json!(owner.id));
     find(&developers_key);
 
@@ -783,7 +792,7 @@ async fn me_with_a_service_account_key_names_the_account(backend: Backend) {
 
     let resp = Caller::Key(secret(&key)).get(&app, "/api/v1/me").await;
     let me = expect_json(resp, 200).await;
-    assert_eq!(me["user"], Value::Null, "{me}");
+    assert_null(&me, "user");
     assert_eq!(
         me["service_account"],
         json!({"id": sa["id"], "name": sa["name"], "organization_id": org}),
@@ -792,7 +801,7 @@ async fn me_with_a_service_account_key_names_the_account(backend: Backend) {
     assert_eq!(me["auth_method"], "api_key");
     assert_eq!(me["organization_id"], json!(org));
     assert_eq!(me["api_key_id"], key["id"]);
-    assert_eq!(me["resources"], Value::Null);
+    assert_null(&me, "resources");
     assert_eq!(string_set(&me["scopes"]), names(&["deploy", "read"]));
 }
 
@@ -809,7 +818,7 @@ async fn me_with_a_persons_credentials_has_no_service_account(backend: Backend) 
     ] {
         let resp = caller.get(&app, "/api/v1/me").await;
         let me = expect_json(resp, 200).await;
-        assert_eq!(me["service_account"], Value::Null, "{me}");
+        assert_null(&me, "service_account");
     }
 }
 
@@ -834,7 +843,7 @@ async fn authorize_with_a_service_account_key_names_the_account(backend: Backend
     );
     let body = expect_json(resp, 200).await;
     assert_eq!(body["allowed"], true);
-    assert_eq!(body["user_id"], Value::Null, "{body}");
+    assert_null(&body, "user_id");
     assert_eq!(body["service_account_id"], sa["id"], "{body}");
     assert_eq!(body["organization_id"], json!(org));
     assert_eq!(body["role"], "developer");
@@ -859,13 +868,13 @@ async fn authorize_for_a_person_has_no_service_account(backend: Backend) {
     let resp = authorize(&app, Caller::Key(secret(&key)), "read", None, None).await;
     let body = expect_json(resp, 200).await;
     assert_eq!(body["user_id"], json!(owner.id));
-    assert_eq!(body["service_account_id"], Value::Null, "{body}");
-    assert_eq!(body["resource"], Value::Null, "{body}");
+    assert_null(&body, "service_account_id");
+    assert_null(&body, "resource");
 
     let resp = authorize(&app, Caller::Session(&owner), "read", Some(&org), None).await;
     let body = expect_json(resp, 200).await;
-    assert_eq!(body["service_account_id"], Value::Null, "{body}");
-    assert_eq!(body["resource"], Value::Null, "{body}");
+    assert_null(&body, "service_account_id");
+    assert_null(&body, "resource");
 }
 
 async fn an_access_token_minted_from_a_service_account_key_has_no_subject(backend: Backend) {
@@ -890,7 +899,7 @@ async fn an_access_token_minted_from_a_service_account_key_has_no_subject(backen
     // The token acts as the account.
     let resp = authorize(&app, Caller::Bearer(token), "deploy", None, None).await;
     let body = expect_json(resp, 200).await;
-    assert_eq!(body["user_id"], Value::Null, "{body}");
+    assert_null(&body, "user_id");
     assert_eq!(body["service_account_id"], sa["id"], "{body}");
     assert_eq!(body["auth_method"], "access_token");
 }
@@ -945,7 +954,7 @@ async fn admins_get_rotate_and_revoke_service_account_keys(backend: Backend) {
         .await;
     let rotated = expect_json(resp, 201).await;
     assert_eq!(rotated["service_account_id"], sa["id"]);
-    assert_eq!(rotated["user_id"], Value::Null);
+    assert_null(&rotated, "user_id");
     assert_eq!(string_set(&rotated["scopes"]), names(&["deploy", "read"]));
     assert_key_refused(&app, secret(&key)).await;
     assert_eq!(
