@@ -30,6 +30,8 @@ backend_tests!(
     covering_is_by_whole_segments,
     the_member_list_shows_each_members_grants,
     an_invitation_gives_its_grants_on_joining,
+    signing_up_with_an_invitation_gives_its_grants,
+    invitation_listings_and_resends_keep_their_grants,
     a_member_who_leaves_loses_their_grants,
     grant_changes_are_audited,
     service_accounts_take_grants_too,
@@ -39,6 +41,7 @@ backend_tests!(
     a_restricted_key_acts_only_at_or_below_its_paths,
     a_restricted_key_is_bounded_by_the_role_in_effect_and_its_scopes,
     a_restricted_key_has_no_organization_wide_power,
+    a_restricted_key_stays_in_its_organization,
     a_restricted_key_may_get_and_revoke_itself_but_not_rotate,
     key_objects_carry_their_resources,
     me_with_a_restricted_key_lists_its_resources_and_no_scopes,
@@ -189,10 +192,20 @@ async fn session_status(
     .await
 }
 
-/// The role `/authorize` reports for `read` at `resource`, asserting 200.
+/// The role `/authorize` reports for `read` at `resource` (body and header), asserting 200.
 async fn role_at(app: &TestApp, by: Caller<'_>, org: &str, resource: Option<&str>) -> Value {
     let resp = authorize(app, by, "read", Some(org), resource).await;
-    expect_json(resp, 200).await["role"].clone()
+    let header = resp
+        .headers()
+        .get("X-Portcullis-Role")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let role = expect_json(resp, 200).await["role"].clone();
+    assert_eq!(
+        header.as_deref(),
+        role.as_str(),
+        "X-Portcullis-Role is the role in effect at {resource:?}"
+    );
+    role
 }
 
 /// `POST /auth/token` with `body`.
@@ -228,6 +241,7 @@ async fn grant_paths_are_checked_segment_by_segment(backend: Backend) {
     let grants = grants_path(&org, &member.id);
     let longest = "a".repeat(63);
     let eight = ["a"; 8].join("/");
+    let largest = [longest.as_str(); 8].join("/");
 
     for good in [
         "projects",
@@ -236,6 +250,7 @@ async fn grant_paths_are_checked_segment_by_segment(backend: Backend) {
         "0/a.b/c_d/e-f/9z",
         longest.as_str(),
         eight.as_str(),
+        largest.as_str(),
     ] {
         let resp = put_grant(&app, Caller::Session(&owner), &grants, good, "developer").await;
         let body = expect_json(resp, 200).await;
@@ -1637,4 +1652,122 @@ async fn a_restricted_service_account_key_acts_only_at_its_paths(backend: Backen
         authorize_status(&app, Caller::Key(secret(&plain)), "deploy", None, None).await,
         200
     );
+}
+
+async fn signing_up_with_an_invitation_gives_its_grants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let email = format!("newcomer-{}@example.com", uuid::Uuid::new_v4().simple());
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::POST,
+            &crate::invitations::invitations_path(&org),
+            json!({
+                "email": email,
+                "role": "guest",
+                "grants": [{"resource": "projects/web", "role": "viewer"}],
+            }),
+        )
+        .await;
+    let invitation = expect_json(resp, 201).await;
+
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({
+            "email": email,
+            "password": PASSWORD,
+            "invitation_token": crate::invitations::token_of(&invitation["invite_url"]),
+        }))
+        .send()
+        .await
+        .unwrap();
+    let created = expect_json(resp, 201).await;
+    let user = created["user"]["id"].as_str().unwrap();
+    assert_eq!(
+        list_grants(&app, Caller::Session(&owner), &grants_path(&org, user)).await,
+        pairs(&[("projects/web", "viewer")])
+    );
+}
+
+async fn invitation_listings_and_resends_keep_their_grants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let grants = json!([
+        {"resource": "projects/web", "role": "developer"},
+        {"resource": "docs", "role": "viewer"},
+    ]);
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::POST,
+            &crate::invitations::invitations_path(&org),
+            json!({"email": "pending@example.com", "role": "guest", "grants": grants}),
+        )
+        .await;
+    let invitation = expect_json(resp, 201).await;
+    let as_pairs = |v: &Value| {
+        let mut p: Vec<(String, String)> = v
+            .as_array()
+            .unwrap_or_else(|| panic!("grants is an array: {v}"))
+            .iter()
+            .map(|g| {
+                (
+                    g["resource"].as_str().unwrap().to_owned(),
+                    g["role"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        p.sort();
+        p
+    };
+    let expected = pairs(&[("docs", "viewer"), ("projects/web", "developer")]);
+    assert_eq!(as_pairs(&invitation["grants"]), expected);
+
+    let resp = Caller::Session(&owner)
+        .get(&app, &crate::invitations::invitations_path(&org))
+        .await;
+    let listed = expect_json(resp, 200).await;
+    assert_eq!(as_pairs(&listed[0]["grants"]), expected, "{listed}");
+
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::POST,
+            &format!(
+                "{}/{}/resend",
+                crate::invitations::invitations_path(&org),
+                id(&invitation)
+            ),
+            json!({}),
+        )
+        .await;
+    let resent = expect_json(resp, 200).await;
+    assert_eq!(as_pairs(&resent["grants"]), expected, "{resent}");
+}
+
+async fn a_restricted_key_stays_in_its_organization(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let other = app.organization(&owner).await;
+    let created = restricted_key(&app, &owner, &org, &["admin"], &["projects/web"]).await;
+    let key = Caller::Key(secret(&created));
+
+    let resp = authorize(&app, key, "read", Some(&other), Some("projects/web")).await;
+    assert_error(resp, 403, "forbidden").await;
+    // Nor does it make keys for service accounts.
+    let sa = service_account(&app, &owner, &org, "viewer").await;
+    let resp = create_service_account_key(
+        &app,
+        key,
+        &org,
+        id(&sa),
+        json!({"name": "k", "scopes": ["read"], "resources": ["projects/web"]}),
+    )
+    .await;
+    assert_error(resp, 403, "forbidden").await;
 }

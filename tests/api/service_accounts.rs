@@ -31,6 +31,7 @@ backend_tests!(
     an_access_token_minted_from_a_service_account_key_has_no_subject,
     service_account_keys_keep_working_after_their_creator_leaves,
     admins_get_rotate_and_revoke_service_account_keys,
+    an_admin_key_rotates_a_service_account_key,
     a_service_account_key_is_not_a_person,
     a_service_account_key_cannot_reach_another_organization,
     service_account_changes_are_audited,
@@ -781,6 +782,10 @@ async fn lowering_a_service_accounts_role_lowers_its_keys_at_once(backend: Backe
     // Raising it again gives the key back what its scopes allow.
     patch_service_account(&app, &owner, &org, id(&sa), json!({"role": "developer"})).await;
     assert_eq!(authorize_status(&app, key, "deploy", None, None).await, 200);
+
+    // As a guest it has nothing organization-wide.
+    patch_service_account(&app, &owner, &org, id(&sa), json!({"role": "guest"})).await;
+    assert_eq!(authorize_status(&app, key, "read", None, None).await, 403);
 }
 
 async fn me_with_a_service_account_key_names_the_account(backend: Backend) {
@@ -1068,5 +1073,30 @@ async fn a_service_account_key_cannot_reach_another_organization(backend: Backen
         ids,
         vec![org.as_str()],
         "a key sees its own organization only"
+    );
+}
+
+async fn an_admin_key_rotates_a_service_account_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let sa = service_account(&app, &owner, &org, "developer").await;
+    let key = service_account_key(&app, &owner, &org, id(&sa), &["deploy"]).await;
+    let admin_key = app.api_key(&owner, &org, &["admin"]).await;
+
+    let resp = Caller::Key(secret(&admin_key))
+        .send(
+            &app,
+            Method::POST,
+            &format!("{}/{}/rotate", keys_path(&org), id(&key)),
+            json!({}),
+        )
+        .await;
+    let rotated = expect_json(resp, 201).await;
+    assert_eq!(rotated["service_account_id"], sa["id"]);
+    assert_key_refused(&app, secret(&key)).await;
+    assert_eq!(
+        authorize_status(&app, Caller::Key(secret(&rotated)), "deploy", None, None).await,
+        200
     );
 }
