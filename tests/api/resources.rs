@@ -225,6 +225,20 @@ async fn audit_actions(app: &TestApp, by: &Person, org: &str) -> Vec<Value> {
     expect_json(resp, 200).await.as_array().unwrap().clone()
 }
 
+/// Asserts a refusal of bad input that the contract lets be 400 (bad query parameter) or 422
+/// (invalid resource path).
+async fn assert_bad_input(resp: reqwest::Response) {
+    let status = resp.status().as_u16();
+    let url = resp.url().clone();
+    assert!(status == 400 || status == 422, "{url}: {status}");
+    let code = if status == 400 {
+        "bad_request"
+    } else {
+        "validation_failed"
+    };
+    assert_error(resp, status, code).await;
+}
+
 fn as_strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -312,17 +326,11 @@ async fn a_malformed_resource_to_authorize_is_refused(backend: Backend) {
     let org = app.organization(&owner).await;
     let key = app.api_key(&owner, &org, &["read"]).await;
 
-    for bad in ["Projects/web", "projects//web", "/projects"] {
+    // An empty `resource=` is not "no resource": it must not fall back to an
+    // organization-wide decision.
+    for bad in ["Projects/web", "projects//web", "/projects", ""] {
         let resp = authorize(&app, Caller::Key(secret(&key)), "read", None, Some(bad)).await;
-        // The contract says 422 for a bad path and 400 for a bad query parameter: either will do.
-        let status = resp.status().as_u16();
-        assert!(status == 400 || status == 422, "{bad:?}: {status}");
-        let code = if status == 400 {
-            "bad_request"
-        } else {
-            "validation_failed"
-        };
-        assert_error(resp, status, code).await;
+        assert_bad_input(resp).await;
     }
 }
 
@@ -571,17 +579,18 @@ async fn deleting_a_grant_needs_the_resource(backend: Backend) {
     app.add_member(&owner, &org, &member, "guest").await;
     grant(&app, &owner, &org, &member.id, "projects/web", "developer").await;
 
-    let resp = Caller::Session(&owner)
-        .delete(&app, &grants_path(&org, &member.id))
-        .await;
-    let status = resp.status().as_u16();
-    assert!(status == 400 || status == 422, "{status}");
-    let code = if status == 400 {
-        "bad_request"
-    } else {
-        "validation_failed"
-    };
-    assert_error(resp, status, code).await;
+    let grants = grants_path(&org, &member.id);
+    let resp = Caller::Session(&owner).delete(&app, &grants).await;
+    assert_bad_input(resp).await;
+    for bad in ["", "Projects/Web"] {
+        let resp = Caller::Session(&owner)
+            .request(&app, Method::DELETE, &grants)
+            .query(&[("resource", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_bad_input(resp).await;
+    }
     assert_eq!(
         list_grants(
             &app,
@@ -867,6 +876,21 @@ async fn an_invitation_gives_its_grants_on_joining(backend: Backend) {
         )
         .await;
     assert_error(resp, 422, "validation_failed").await;
+    for role in ["owner", "guest"] {
+        let resp = Caller::Session(&owner)
+            .send(
+                &app,
+                Method::POST,
+                &crate::invitations::invitations_path(&org),
+                json!({
+                    "email": format!("x-{}@example.com", uuid::Uuid::new_v4().simple()),
+                    "role": "guest",
+                    "grants": [{"resource": "projects/web", "role": role}],
+                }),
+            )
+            .await;
+        assert_error(resp, 422, "validation_failed").await;
+    }
 }
 
 async fn a_member_who_leaves_loses_their_grants(backend: Backend) {
@@ -1295,6 +1319,15 @@ async fn a_restricted_key_has_no_organization_wide_power(backend: Backend) {
     )
     .await;
     assert_error(resp, 403, "forbidden").await;
+    let resp = key
+        .send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/organizations/{org}"),
+            json!({"name": "Renamed"}),
+        )
+        .await;
+    assert_error(resp, 403, "forbidden").await;
     // Nor may it touch another key.
     let other = app.api_key(&owner, &org, &["read"]).await;
     let resp = key
@@ -1645,6 +1678,20 @@ async fn a_restricted_service_account_key_acts_only_at_its_paths(backend: Backen
     let resp = authorize(&app, key, "deploy", None, Some("projects/api")).await;
     let err = assert_error(resp, 403, "forbidden").await;
     assert_eq!(err["missing_permissions"], json!(["deploy"]), "{err}");
+
+    // The same limits on `resources` as for a person's key.
+    let seventeen: Vec<String> = (0..17).map(|i| format!("projects/p{i}")).collect();
+    for resources in [json!(seventeen), json!([]), json!(["projects//web"])] {
+        let resp = create_service_account_key(
+            &app,
+            Caller::Session(&owner),
+            &org,
+            id(&sa),
+            json!({"name": "ci", "scopes": ["deploy"], "resources": resources}),
+        )
+        .await;
+        assert_error(resp, 422, "validation_failed").await;
+    }
 
     // An unrestricted key of the account, made next to it, is unaffected.
     let plain = service_account_key(&app, &owner, &org, id(&sa), &["deploy"]).await;

@@ -578,6 +578,10 @@ async fn deleting_a_service_account_refuses_its_keys_at_once(backend: Backend) {
     let path = service_account_path(&org, id(&sa));
     let resp = Caller::Session(&admin).delete(&app, &path).await;
     assert_eq!(resp.status().as_u16(), 204);
+    let resp = Caller::Session(&admin)
+        .get(&app, &format!("{path}/grants"))
+        .await;
+    assert_error(resp, 404, "not_found").await;
 
     assert_key_refused(&app, secret(&key)).await;
     let resp = authorize(&app, key_caller, "deploy", None, None).await;
