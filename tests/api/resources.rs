@@ -43,6 +43,7 @@ backend_tests!(
     a_restricted_key_has_no_organization_wide_power,
     a_restricted_key_stays_in_its_organization,
     a_restricted_key_may_get_and_revoke_itself_but_not_rotate,
+    rotating_a_restricted_key_keeps_its_resources,
     key_objects_carry_their_resources,
     me_with_a_restricted_key_lists_its_resources_and_no_scopes,
     a_key_made_by_a_restricted_key_stays_within_its_paths,
@@ -285,6 +286,8 @@ async fn grant_paths_are_checked_segment_by_segment(backend: Backend) {
         "projects/web space",
         "projects/wéb",
         "projects\\web",
+        "projects/../web",
+        "projects/./web",
         too_long.as_str(),
         nine.as_str(),
     ] {
@@ -1510,6 +1513,20 @@ async fn an_unrestricted_key_uses_the_role_in_effect_at_the_resource(backend: Ba
         role_at(&app, key, &org, Some("projects/api")).await,
         "viewer"
     );
+
+    // Removing the grant takes it away from the key at once.
+    let status = delete_grant(
+        &app,
+        Caller::Session(&owner),
+        &grants_path(&org, &viewer.id),
+        "projects/web",
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        role_at(&app, key, &org, Some("projects/web/environments/prod")).await,
+        "viewer"
+    );
 }
 
 async fn authorize_at_a_resource_names_it(backend: Backend) {
@@ -1693,6 +1710,14 @@ async fn a_restricted_service_account_key_acts_only_at_its_paths(backend: Backen
         assert_error(resp, 422, "validation_failed").await;
     }
 
+    // Its access token names the account and the resource.
+    let token = minted_token(&app, key, json!({"resource": "projects/web"})).await;
+    let claims = claims(&token);
+    assert_eq!(claims["sub"], Value::Null, "{claims}");
+    assert_eq!(claims["sa"], sa["id"], "{claims}");
+    assert_eq!(claims["res"], "projects/web", "{claims}");
+    assert_eq!(claims["scopes"], json!(["deploy"]), "{claims}");
+
     // An unrestricted key of the account, made next to it, is unaffected.
     let plain = service_account_key(&app, &owner, &org, id(&sa), &["deploy"]).await;
     assert_eq!(
@@ -1817,4 +1842,32 @@ async fn a_restricted_key_stays_in_its_organization(backend: Backend) {
     )
     .await;
     assert_error(resp, 403, "forbidden").await;
+}
+
+async fn rotating_a_restricted_key_keeps_its_resources(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let created = restricted_key(&app, &owner, &org, &["deploy"], &["projects/web"]).await;
+
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::POST,
+            &format!("{}/{}/rotate", keys_path(&org), id(&created)),
+            json!({}),
+        )
+        .await;
+    let rotated = expect_json(resp, 201).await;
+    assert_eq!(rotated["resources"], json!(["projects/web"]), "{rotated}");
+    let key = Caller::Key(secret(&rotated));
+    assert_eq!(
+        authorize_status(&app, key, "deploy", None, Some("projects/web")).await,
+        200
+    );
+    assert_eq!(authorize_status(&app, key, "deploy", None, None).await, 403);
+    assert_eq!(
+        authorize_status(&app, key, "deploy", None, Some("projects/api")).await,
+        403
+    );
 }

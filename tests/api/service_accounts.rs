@@ -35,6 +35,7 @@ backend_tests!(
     a_service_account_key_is_not_a_person,
     a_service_account_key_cannot_reach_another_organization,
     service_account_changes_are_audited,
+    what_a_service_account_key_does_is_audited_as_the_key,
 );
 
 const SA_FIELDS: &[&str] = &[
@@ -1103,4 +1104,35 @@ async fn an_admin_key_rotates_a_service_account_key(backend: Backend) {
         authorize_status(&app, Caller::Key(secret(&rotated)), "deploy", None, None).await,
         200
     );
+}
+
+async fn what_a_service_account_key_does_is_audited_as_the_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let sa = service_account(&app, &owner, &org, "admin").await;
+    let key = service_account_key(&app, &owner, &org, id(&sa), &["admin"]).await;
+
+    let resp = Caller::Key(secret(&key))
+        .send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/organizations/{org}"),
+            json!({"name": "Renamed by CI"}),
+        )
+        .await;
+    expect_json(resp, 200).await;
+
+    let resp = Caller::Session(&owner)
+        .get(&app, &format!("/api/v1/organizations/{org}/audit-events"))
+        .await;
+    let events = expect_json(resp, 200).await;
+    let event = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "organization.updated")
+        .unwrap_or_else(|| panic!("no organization.updated: {events:#}"));
+    assert_null(event, "actor_user_id");
+    assert_eq!(event["actor_api_key_id"], key["id"], "{event}");
 }
