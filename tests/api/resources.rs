@@ -18,6 +18,7 @@ backend_tests!(
     a_guest_has_no_organization_wide_power,
     a_guest_with_a_grant_acts_at_and_below_the_granted_path,
     putting_a_grant_returns_it_and_a_second_put_changes_its_role,
+    concurrent_puts_of_one_grant_leave_one_grant,
     readers_list_a_members_grants,
     deleting_a_grant_ends_the_access_it_gave,
     deleting_a_missing_grant_is_not_found,
@@ -1870,4 +1871,23 @@ async fn rotating_a_restricted_key_keeps_its_resources(backend: Backend) {
         authorize_status(&app, key, "deploy", None, Some("projects/api")).await,
         403
     );
+}
+
+async fn concurrent_puts_of_one_grant_leave_one_grant(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, member) = (app.person().await, app.person().await);
+    let org = app.organization(&owner).await;
+    app.add_member(&owner, &org, &member, "guest").await;
+    let grants = grants_path(&org, &member.id);
+
+    let put = |role: &'static str| {
+        put_grant(&app, Caller::Session(&owner), &grants, "projects/web", role)
+    };
+    let (a, b, c, d) = tokio::join!(put("viewer"), put("developer"), put("admin"), put("viewer"));
+    for resp in [a, b, c, d] {
+        expect_json(resp, 200).await;
+    }
+    let list = list_grants(&app, Caller::Session(&owner), &grants).await;
+    assert_eq!(list.len(), 1, "one grant per resource: {list:?}");
+    assert_eq!(list[0].0, "projects/web");
 }

@@ -34,6 +34,7 @@ backend_tests!(
     an_admin_key_rotates_a_service_account_key,
     a_service_account_key_is_not_a_person,
     a_service_account_key_cannot_reach_another_organization,
+    deleting_an_organization_takes_its_service_accounts_and_grants_with_it,
     service_account_changes_are_audited,
     what_a_service_account_key_does_is_audited_as_the_key,
 );
@@ -575,6 +576,25 @@ async fn deleting_a_service_account_refuses_its_keys_at_once(backend: Backend) {
         authorize_status(&app, key_caller, "deploy", None, None).await,
         200
     );
+    // It holds a grant and a restricted key too: they go with it.
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::PUT,
+            &format!("{}/grants", service_account_path(&org, id(&sa))),
+            json!({"resource": "projects/web", "role": "admin"}),
+        )
+        .await;
+    expect_json(resp, 200).await;
+    let resp = create_service_account_key(
+        &app,
+        Caller::Session(&owner),
+        &org,
+        id(&sa),
+        json!({"name": "web", "scopes": ["read"], "resources": ["projects/web"]}),
+    )
+    .await;
+    let restricted = expect_json(resp, 201).await;
 
     let path = service_account_path(&org, id(&sa));
     let resp = Caller::Session(&admin).delete(&app, &path).await;
@@ -585,6 +605,7 @@ async fn deleting_a_service_account_refuses_its_keys_at_once(backend: Backend) {
     assert_error(resp, 404, "not_found").await;
 
     assert_key_refused(&app, secret(&key)).await;
+    assert_key_refused(&app, secret(&restricted)).await;
     let resp = authorize(&app, key_caller, "deploy", None, None).await;
     assert_error(resp, 401, "unauthenticated").await;
     assert_error(
@@ -1135,4 +1156,43 @@ async fn what_a_service_account_key_does_is_audited_as_the_key(backend: Backend)
         .unwrap_or_else(|| panic!("no organization.updated: {events:#}"));
     assert_null(event, "actor_user_id");
     assert_eq!(event["actor_api_key_id"], key["id"], "{event}");
+}
+
+async fn deleting_an_organization_takes_its_service_accounts_and_grants_with_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, guest) = (app.person().await, app.person().await);
+    let org = app.organization(&owner).await;
+    app.add_member(&owner, &org, &guest, "guest").await;
+    let sa = service_account(&app, &owner, &org, "developer").await;
+    let sa_key = service_account_key(&app, &owner, &org, id(&sa), &["deploy"]).await;
+    for grants in [
+        format!("/api/v1/organizations/{org}/members/{}/grants", guest.id),
+        format!("{}/grants", service_account_path(&org, id(&sa))),
+    ] {
+        let resp = Caller::Session(&owner)
+            .send(
+                &app,
+                Method::PUT,
+                &grants,
+                json!({"resource": "projects/web", "role": "developer"}),
+            )
+            .await;
+        expect_json(resp, 200).await;
+    }
+    let resp = Caller::Session(&owner)
+        .send(
+            &app,
+            Method::POST,
+            &keys_path(&org),
+            json!({"name": "web", "scopes": ["read"], "resources": ["projects/web"]}),
+        )
+        .await;
+    let restricted = expect_json(resp, 201).await;
+
+    let resp = Caller::Session(&owner)
+        .delete(&app, &format!("/api/v1/organizations/{org}"))
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    assert_key_refused(&app, secret(&sa_key)).await;
+    assert_key_refused(&app, secret(&restricted)).await;
 }
