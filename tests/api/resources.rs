@@ -48,6 +48,7 @@ backend_tests!(
     key_objects_carry_their_resources,
     me_with_a_restricted_key_lists_its_resources_and_no_scopes,
     a_key_made_by_a_restricted_key_stays_within_its_paths,
+    a_member_makes_restricted_keys_within_their_grants,
     an_unrestricted_key_uses_the_role_in_effect_at_the_resource,
     authorize_at_a_resource_names_it,
     a_token_minted_at_a_resource_carries_the_permissions_there,
@@ -1561,6 +1562,24 @@ async fn authorize_at_a_resource_names_it(backend: Backend) {
     .await;
     let body = expect_json(resp, 200).await;
     assert_eq!(body["resource"], "projects/web", "{body}");
+
+    // So does an access token minted without a resource.
+    let token = minted_token(
+        &app,
+        Caller::Session(&owner),
+        json!({"organization_id": org}),
+    )
+    .await;
+    let resp = authorize(
+        &app,
+        Caller::Bearer(&token),
+        "deploy",
+        None,
+        Some("projects/web"),
+    )
+    .await;
+    let body = expect_json(resp, 200).await;
+    assert_eq!(body["resource"], "projects/web", "{body}");
 }
 
 async fn a_token_minted_at_a_resource_carries_the_permissions_there(backend: Backend) {
@@ -1890,4 +1909,31 @@ async fn concurrent_puts_of_one_grant_leave_one_grant(backend: Backend) {
     let list = list_grants(&app, Caller::Session(&owner), &grants).await;
     assert_eq!(list.len(), 1, "one grant per resource: {list:?}");
     assert_eq!(list[0].0, "projects/web");
+}
+
+async fn a_member_makes_restricted_keys_within_their_grants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, viewer) = (app.person().await, app.person().await);
+    let org = app.organization(&owner).await;
+    app.add_member(&owner, &org, &viewer, "viewer").await;
+    grant(&app, &owner, &org, &viewer.id, "projects/web", "developer").await;
+    let me = Caller::Session(&viewer);
+
+    // Deploying is within the viewer's grants at projects/web, and only there.
+    let created = restricted_key(&app, &viewer, &org, &["deploy"], &["projects/web/x"]).await;
+    assert_eq!(
+        authorize_status(
+            &app,
+            Caller::Key(secret(&created)),
+            "deploy",
+            None,
+            Some("projects/web/x")
+        )
+        .await,
+        200
+    );
+    for resources in [None, Some(&["projects/api"][..]), Some(&["projects"][..])] {
+        let resp = create_key(&app, me, &org, &["deploy"], resources).await;
+        assert_error(resp, 403, "forbidden").await;
+    }
 }
