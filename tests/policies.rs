@@ -19,6 +19,8 @@ fn contract_grants(role: Role, permission: Permission) -> bool {
         Role::Owner | Role::Admin => true,
         Role::Developer => matches!(permission, Write | Deploy | Read),
         Role::Viewer => matches!(permission, Read),
+        // Nothing organization-wide: only what its grants give (section 12).
+        Role::Guest => false,
     }
 }
 
@@ -65,6 +67,7 @@ async fn the_grants_are_spelled_out_in_contract_order() {
     assert_eq!(names(Role::Admin), ["admin", "write", "deploy", "read"]);
     assert_eq!(names(Role::Developer), ["write", "deploy", "read"]);
     assert_eq!(names(Role::Viewer), ["read"]);
+    assert!(names(Role::Guest).is_empty());
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_tables;
 mod m20261203_000001_key_replaced_by;
 mod m20261203_000002_invitations_and_password_resets;
+mod m20261203_000003_service_accounts_and_grants;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261203_000001_key_replaced_by::Migration),
             Box::new(m20261203_000002_invitations_and_password_resets::Migration),
+            Box::new(m20261203_000003_service_accounts_and_grants::Migration),
         ]
     }
 }

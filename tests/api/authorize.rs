@@ -19,7 +19,9 @@ backend_tests!(
 const ALLOWED_FIELDS: &[&str] = &[
     "allowed",
     "user_id",
+    "service_account_id",
     "organization_id",
+    "resource",
     "role",
     "scopes",
     "auth_method",

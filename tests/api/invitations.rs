@@ -27,6 +27,8 @@ backend_tests!(
     signing_up_with_another_emails_invitation_is_forbidden_and_an_unusable_one_not_found,
     invitations_are_audited,
     invitation_lookups_are_rate_limited_per_address,
+    an_invited_guest_joins_with_the_invitations_grants,
+    an_invitation_with_a_bad_grant_is_refused,
 );
 
 pub fn invitations_path(org: &str) -> String {
@@ -134,6 +136,7 @@ async fn an_admin_invites_by_email_and_only_the_response_carries_the_link(backen
             "created_at",
             "email",
             "expires_at",
+            "grants",
             "id",
             "invite_url",
             "invited_by",
@@ -737,4 +740,75 @@ async fn invitation_lookups_are_rate_limited_per_address(backend: Backend) {
     let limited = lookup(&app, &"A".repeat(43)).await;
     assert!(limited.headers().contains_key("retry-after"));
     assert_error(limited, 429, "rate_limited").await;
+}
+
+async fn invite_with_grants(
+    app: &TestApp,
+    by: &Person,
+    org: &str,
+    email: &str,
+    grants: Value,
+) -> reqwest::Response {
+    by.client
+        .post(app.url(&invitations_path(org)))
+        .json(&json!({"email": email, "role": "guest", "grants": grants}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_invited_guest_joins_with_the_invitations_grants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let email = new_email();
+    let grants = json!([{"resource": "projects/web", "role": "developer"}]);
+    let resp = invite_with_grants(&app, &owner, &org, &email, grants.clone()).await;
+    let body = expect_json(resp, 201).await;
+    assert_eq!(body["role"], "guest");
+    assert_eq!(body["grants"], grants);
+    let listed = owner
+        .client
+        .get(app.url(&invitations_path(&org)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(listed, 200).await[0]["grants"], grants);
+
+    let resp = signup(&app, &email, &token_of(&body["invite_url"])).await;
+    expect_json(resp, 201).await;
+    let members = members(&app, &owner, &org).await;
+    let joined = members.iter().find(|m| m["email"] == email).unwrap();
+    assert_eq!(joined["role"], "guest");
+    assert_eq!(joined["grants"][0]["resource"], "projects/web");
+    assert_eq!(joined["grants"][0]["role"], "developer");
+
+    // The guest deploys at the project and sees nothing organization-wide.
+    let guest = log_in(&app, &email).await;
+    let check = |query: &str| {
+        guest
+            .client
+            .get(app.url(&format!("/api/v1/authorize?organization_id={org}&{query}")))
+            .send()
+    };
+    let at_web = check("permission=deploy&resource=projects/web/services/api")
+        .await
+        .unwrap();
+    assert_eq!(expect_json(at_web, 200).await["role"], "developer");
+    let wide = check("permission=read").await.unwrap();
+    assert_error(wide, 403, "forbidden").await;
+}
+
+async fn an_invitation_with_a_bad_grant_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    for grants in [
+        json!([{"resource": "Projects/Web", "role": "viewer"}]),
+        json!([{"resource": "projects/web", "role": "owner"}]),
+        json!([{"resource": "projects/web", "role": "guest"}]),
+    ] {
+        let resp = invite_with_grants(&app, &owner, &org, &new_email(), grants).await;
+        assert_error(resp, 422, "validation_failed").await;
+    }
 }

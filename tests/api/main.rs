@@ -25,3 +25,4 @@ mod replicas;
 mod resources;
 mod service_accounts;
 mod tokens;
+mod upgrade;

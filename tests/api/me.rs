@@ -19,6 +19,8 @@ const ME_FIELDS: &[&str] = &[
     "api_key_id",
     "scopes",
     "memberships",
+    "service_account",
+    "resources",
 ];
 const USER_FIELDS: &[&str] = &[
     "id",

@@ -101,7 +101,7 @@ fn assert_member_object(member: &Value) {
     keys.sort();
     assert_eq!(
         keys,
-        ["email", "joined_at", "name", "role", "user_id"],
+        ["email", "grants", "joined_at", "name", "role", "user_id"],
         "{member}"
     );
     chrono::DateTime::parse_from_rfc3339(member["joined_at"].as_str().unwrap())

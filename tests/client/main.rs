@@ -117,6 +117,7 @@ async fn api_keys_are_created_listed_rotated_and_revoked(backend: Backend) {
                 name: "ci".into(),
                 scopes: vec![Permission::Read, Permission::Deploy],
                 expires_at: None,
+                resources: Vec::new(),
             },
         )
         .await
@@ -127,7 +128,7 @@ async fn api_keys_are_created_listed_rotated_and_revoked(backend: Backend) {
     assert_eq!(created.key.len(), 4 + 43 + 6);
     assert_eq!(created.key_prefix, created.key[..12]);
     assert_eq!(created.organization_id, org);
-    assert_eq!(created.user_id, owner.id);
+    assert_eq!(created.user_id, Some(owner.id));
     assert_eq!(created.expires_at, None);
 
     let listed = owner
@@ -197,6 +198,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
                 name: "deployer".into(),
                 scopes: vec![Permission::Deploy],
                 expires_at: None,
+                resources: Vec::new(),
             },
         )
         .await
@@ -206,7 +208,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
 
     // The organization defaults to the key's own.
     let allowed = with_key
-        .authorize(None, Permission::Deploy)
+        .authorize(None, Permission::Deploy, None)
         .await
         .expect("GET /authorize?permission=deploy");
     assert_eq!(allowed.status(), 200);
@@ -227,7 +229,9 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
     assert_eq!(header("x-portcullis-role"), "owner");
     assert_eq!(header("x-portcullis-scopes"), "deploy");
 
-    let Err(Error::ErrorResponse(denied)) = with_key.authorize(Some(&org), Permission::Write).await
+    let Err(Error::ErrorResponse(denied)) = with_key
+        .authorize(Some(&org), Permission::Write, None)
+        .await
     else {
         panic!("a deploy-only key was allowed to write");
     };
@@ -253,7 +257,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
     assert_eq!(me.scopes, [Permission::Deploy]);
     assert_eq!(me.user.as_ref().map(|u| u.id), Some(owner.id));
     let allowed = with_token
-        .authorize(None, Permission::Deploy)
+        .authorize(None, Permission::Deploy, None)
         .await
         .expect("GET /authorize with the access token");
     assert_eq!(allowed.auth_method, AuthMethod::AccessToken);
@@ -285,12 +289,12 @@ async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
     let garbage = key_client(&app, "pcl_not-a-real-key");
     assert_eq!(failure(garbage.me().await), (401, "unauthenticated".into()));
     assert_eq!(
-        failure(garbage.authorize(None, Permission::Read).await),
+        failure(garbage.authorize(None, Permission::Read, None).await),
         (401, "unauthenticated".into())
     );
     let root = bearer_client(&app, &app.root_token);
     assert_eq!(
-        failure(root.authorize(None, Permission::Read).await),
+        failure(root.authorize(None, Permission::Read, None).await),
         (422, "validation_failed".into()),
         "the root token must name an organization"
     );

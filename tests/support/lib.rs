@@ -66,6 +66,14 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     start(database, root_token, configure).await
 }
 
+/// The usual test server on a database prepared beforehand (for upgrade tests); migrations
+/// still run at start-up.
+pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
+    init_logs();
+    let root_token = format!("root-{}", uuid::Uuid::new_v4().simple());
+    start(Arc::new(database), root_token, |_| {}).await
+}
+
 async fn start(
     database: Arc<TestDatabase>,
     root_token: String,

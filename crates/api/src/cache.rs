@@ -5,7 +5,7 @@
 //! began before an invalidation never puts its (possibly stale) result back: see `Versioned`.
 
 use moka::sync::Cache;
-use portcullis_domain::{ApiKey, Role, Session, User};
+use portcullis_domain::{ApiKey, Session, Standing, User};
 use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -25,9 +25,10 @@ pub enum Invalidation {
     Session(String),
     /// A user: disabled, re-enabled, made admin, password changed.
     User(Uuid),
-    /// A user's role in an organization: changed, added, removed.
-    Role {
-        user_id: Uuid,
+    /// A member's or service account's role or grants in an organization: changed, added,
+    /// removed.
+    Standing {
+        holder_id: Uuid,
         organization_id: Uuid,
     },
     /// An organization deleted: its keys and memberships are gone.
@@ -41,10 +42,10 @@ impl Invalidation {
             Self::Key(digest) => format!("key:{digest}"),
             Self::Session(digest) => format!("session:{digest}"),
             Self::User(id) => format!("user:{id}"),
-            Self::Role {
-                user_id,
+            Self::Standing {
+                holder_id,
                 organization_id,
-            } => format!("role:{user_id}:{organization_id}"),
+            } => format!("standing:{holder_id}:{organization_id}"),
             Self::Organization(id) => format!("organization:{id}"),
         }
     }
@@ -55,10 +56,10 @@ impl Invalidation {
             "key" => Self::Key(rest.to_owned()),
             "session" => Self::Session(rest.to_owned()),
             "user" => Self::User(rest.parse().ok()?),
-            "role" => {
-                let (user, org) = rest.split_once(':')?;
-                Self::Role {
-                    user_id: user.parse().ok()?,
+            "standing" => {
+                let (holder, org) = rest.split_once(':')?;
+                Self::Standing {
+                    holder_id: holder.parse().ok()?,
                     organization_id: org.parse().ok()?,
                 }
             }
@@ -150,10 +151,10 @@ pub struct Caches {
     pub(crate) unknown_keys: Versioned<String, ()>,
     pub(crate) sessions: Versioned<String, Arc<Session>>,
     pub(crate) users: Versioned<Uuid, Arc<User>>,
-    /// Roles of members, by (user, organization).
-    pub(crate) roles: Versioned<(Uuid, Uuid), Role>,
-    /// (user, organization) pairs that are not members, kept apart (and small) so probing
-    /// organizations one is not in cannot evict real roles.
+    /// Roles and grants of members and service accounts, by (holder, organization).
+    pub(crate) standings: Versioned<(Uuid, Uuid), Arc<Standing>>,
+    /// (holder, organization) pairs that are not members, kept apart (and small) so probing
+    /// organizations one is not in cannot evict real standings.
     pub(crate) non_members: Versioned<(Uuid, Uuid), ()>,
 }
 
@@ -164,7 +165,7 @@ impl Caches {
             unknown_keys: Versioned::new(10_000),
             sessions: Versioned::new(CAPACITY),
             users: Versioned::new(CAPACITY),
-            roles: Versioned::new(CAPACITY),
+            standings: Versioned::new(CAPACITY),
             non_members: Versioned::new(10_000),
         }
     }
@@ -174,17 +175,17 @@ impl Caches {
             Invalidation::Key(digest) => self.keys.invalidate(digest),
             Invalidation::Session(digest) => self.sessions.invalidate(digest),
             Invalidation::User(id) => self.users.invalidate(id),
-            Invalidation::Role {
-                user_id,
+            Invalidation::Standing {
+                holder_id,
                 organization_id,
             } => {
-                self.roles.invalidate(&(*user_id, *organization_id));
-                self.non_members.invalidate(&(*user_id, *organization_id));
+                self.standings.invalidate(&(*holder_id, *organization_id));
+                self.non_members.invalidate(&(*holder_id, *organization_id));
             }
             // Rare: dropping everything keyed by it is simpler than indexing keys by organization.
             Invalidation::Organization(_) => {
                 self.keys.invalidate_all();
-                self.roles.invalidate_all();
+                self.standings.invalidate_all();
                 self.non_members.invalidate_all();
             }
         }
@@ -196,7 +197,7 @@ impl Caches {
         self.unknown_keys.invalidate_all();
         self.sessions.invalidate_all();
         self.users.invalidate_all();
-        self.roles.invalidate_all();
+        self.standings.invalidate_all();
         self.non_members.invalidate_all();
     }
 }
@@ -230,8 +231,8 @@ mod tests {
             Invalidation::Key("ab12".into()),
             Invalidation::Session("cd34".into()),
             Invalidation::User(id),
-            Invalidation::Role {
-                user_id: id,
+            Invalidation::Standing {
+                holder_id: id,
                 organization_id: Uuid::now_v7(),
             },
             Invalidation::Organization(id),

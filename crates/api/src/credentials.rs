@@ -105,15 +105,19 @@ impl AppState {
             .await?
             .ok_or(Unauthenticated::Unknown)?;
         let now = self.clock.now();
-        let user = self.cached_user(key.user_id).await?;
+        let user = match key.holder.user_id() {
+            Some(id) => self.cached_user(id).await?,
+            None => None,
+        };
         key.authenticate(user.as_deref(), now)?;
         self.key_uses.record(key.id, now);
         let principal = Principal::ApiKey {
-            user_id: key.user_id,
+            holder: key.holder,
             key_id: key.id,
             organization_id: key.organization_id,
             scopes: key.scopes,
             expires_at: key.expires_at,
+            resources: key.resources.clone(),
         };
         Ok(caller(principal, user, None))
     }

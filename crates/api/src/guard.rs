@@ -79,7 +79,7 @@ impl<E: Endpoint> Endpoint for Guard<E> {
             let caller = self.state.authenticate(&req).await?;
             // The same operation as the forward-auth check, `/api/v1/authorize`.
             let (_, access) =
-                identity::authorize(&self.state, &caller, self.permission, Some(org)).await?;
+                identity::authorize(&self.state, &caller, self.permission, Some(org), None).await?;
             Ok::<_, ApiError>((caller, access))
         };
         match checked.await {

@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::passwords::Passwords;
 use crate::rate_limit::Limits;
 use crate::tokens::AccessTokens;
-use portcullis_domain::{ApiKey, Clock, Error, Policy, Role, Session, User};
+use portcullis_domain::{ApiKey, Clock, Error, Holder, Policy, Session, Standing, User};
 use portcullis_persistence::Store;
 use std::borrow::Borrow;
 use std::future::Future;
@@ -145,35 +145,43 @@ impl AppState {
         Ok(found)
     }
 
-    /// The user's current role in the organization (cached, including "not a member").
-    pub(crate) async fn cached_role(
+    /// The holder's current role and grants in the organization (cached, including "not a
+    /// member").
+    pub(crate) async fn cached_standing(
         &self,
-        user_id: Uuid,
+        holder: Holder,
         organization_id: Uuid,
-    ) -> Result<Option<Role>, Error> {
-        let key = (user_id, organization_id);
-        let cached = match self.caches.roles.get(&key) {
-            Some(role) => Some(Some(role)),
+    ) -> Result<Option<Arc<Standing>>, Error> {
+        let key = (holder.id(), organization_id);
+        let cached = match self.caches.standings.get(&key) {
+            Some(standing) => Some(Some(standing)),
             None => self.caches.non_members.contains_key(&key).then_some(None),
         };
         self.metrics.cache_lookup("role", cached.is_some());
-        if let Some(role) = cached {
-            return Ok(role);
+        if let Some(standing) = cached {
+            return Ok(standing);
         }
-        let (roles, non_members) = (
-            self.caches.roles.generation(),
+        let (standings, non_members) = (
+            self.caches.standings.generation(),
             self.caches.non_members.generation(),
         );
-        let role = self.store.role(user_id, organization_id).await?;
+        let standing = self
+            .store
+            .standing(holder, organization_id)
+            .await?
+            .map(Arc::new);
         self.read_pause.hold("role").await;
-        match role {
-            Some(role) => self.caches.roles.insert_if_current(key, role, roles),
+        match &standing {
+            Some(found) => self
+                .caches
+                .standings
+                .insert_if_current(key, found.clone(), standings),
             None => self
                 .caches
                 .non_members
                 .insert_if_current(key, (), non_members),
         }
-        Ok(role)
+        Ok(standing)
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use portcullis_domain::{Error, Permissions, Principal, Role};
+use portcullis_domain::{Error, Permissions, Principal, ResourcePath, Role};
 use portcullis_persistence::Store;
 use rand::TryRngCore;
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,12 @@ pub struct Claims {
     /// How the issuer authenticated: `session`, `api_key` or `root_token`. Only a token minted
     /// from a session acts as a person.
     pub via: String,
+    /// The service account it acts for (its `sub` is then null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sa: Option<Uuid>,
+    /// The resource it was minted for: it acts only at or below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub res: Option<String>,
 }
 
 pub struct AccessTokens {
@@ -109,11 +115,14 @@ impl AccessTokens {
         &self,
         principal: &Principal,
         organization_id: Uuid,
+        resource: Option<&ResourcePath>,
         role: Option<Role>,
         permissions: Permissions,
         now: DateTime<Utc>,
     ) -> Result<String, Error> {
         let claims = Claims {
+            sa: principal.service_account_id(),
+            res: resource.map(ResourcePath::to_string),
             sub: principal.user_id(),
             org: organization_id,
             role: role.map(|r| r.as_str().to_owned()),
@@ -147,12 +156,20 @@ impl AccessTokens {
             .transpose()
             .ok()?;
         let permissions = Permissions::parse_scopes(&claims.scopes).unwrap_or(Permissions::EMPTY);
+        let resource = claims
+            .res
+            .as_deref()
+            .map(ResourcePath::parse)
+            .transpose()
+            .ok()?;
         let principal = Principal::AccessToken {
             user_id: claims.sub,
+            service_account_id: claims.sa,
             organization_id: claims.org,
             role,
             permissions,
             person: claims.via == "session",
+            resource,
         };
         // Only tokens whose signature checked out are kept, so forgeries cannot crowd the cache.
         self.verified

@@ -85,7 +85,10 @@ fn scopes_roles_permissions_and_auth_methods_are_enums() {
             .unwrap_or_else(|_| panic!("{name} is an enum: {}", schemas[name]))
     };
     assert_eq!(values("Permission"), ["admin", "write", "deploy", "read"]);
-    assert_eq!(values("Role"), ["owner", "admin", "developer", "viewer"]);
+    assert_eq!(
+        values("Role"),
+        ["owner", "admin", "developer", "viewer", "guest"]
+    );
     assert_eq!(
         values("AuthMethod"),
         ["session", "api_key", "access_token", "root_token"]

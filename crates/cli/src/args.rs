@@ -43,6 +43,12 @@ pub enum Command {
     /// API keys of the organization.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Service accounts of the organization: non-human members for CI and integrations.
+    #[command(subcommand, name = "service-accounts")]
+    ServiceAccounts(ServiceAccountsCommand),
+    /// Roles on resources (`projects/web`) for a member or a service account.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
     /// Your sessions (needs a session: `portcullis login`).
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -59,9 +65,16 @@ pub enum Command {
     Authorize {
         #[arg(value_enum)]
         permission: Permission,
+        /// Decide at this resource path (`projects/web`) instead of organization-wide.
+        #[arg(long)]
+        resource: Option<String>,
     },
     /// Print a short-lived access token alone on standard output.
-    Token,
+    Token {
+        /// Mint it for this resource path: it then acts only at or below it.
+        #[arg(long)]
+        resource: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -139,6 +152,9 @@ pub enum KeysCommand {
         /// Lifetime such as 30d, 12h, 15m (default: no expiry).
         #[arg(long, value_parser = crate::commands::parse_duration)]
         expires_in: Option<chrono::Duration>,
+        /// Restrict the key to this resource path; repeat for several (up to 16).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
     },
     /// Show one key.
     Show { key_id: uuid::Uuid },
@@ -150,6 +166,84 @@ pub enum KeysCommand {
         /// How long the old key keeps working, such as 1h (default: 0, at most 7d).
         #[arg(long, value_parser = crate::commands::parse_duration)]
         grace_period: Option<chrono::Duration>,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ServiceAccountsCommand {
+    /// The organization's service accounts.
+    List,
+    /// Create a service account (role admin, developer, viewer or guest).
+    Create {
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Show one service account.
+    Show { service_account: uuid::Uuid },
+    /// Rename, describe or change the role of a service account.
+    Update {
+        service_account: uuid::Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, value_enum)]
+        role: Option<Role>,
+    },
+    /// Delete a service account; its keys stop working at once.
+    Delete { service_account: uuid::Uuid },
+    /// Create a key for a service account and print it once, alone on standard output.
+    CreateKey {
+        service_account: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+        /// A permission the key carries; repeat for several.
+        #[arg(long = "scope", value_enum, required = true)]
+        scopes: Vec<Permission>,
+        /// Lifetime such as 30d, 12h, 15m (default: no expiry).
+        #[arg(long, value_parser = crate::commands::parse_duration)]
+        expires_in: Option<chrono::Duration>,
+        /// Restrict the key to this resource path; repeat for several (up to 16).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+    },
+}
+
+/// Whose grants: a member (by user id or email) or a service account (by id).
+#[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
+pub struct GrantHolder {
+    /// A member, by user id or email.
+    #[arg(long)]
+    pub member: Option<String>,
+    /// A service account, by id.
+    #[arg(long)]
+    pub service_account: Option<uuid::Uuid>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum GrantsCommand {
+    /// The grants of a member or service account.
+    List {
+        #[command(flatten)]
+        holder: GrantHolder,
+    },
+    /// Give a role (admin, developer or viewer) on a resource path, or change it.
+    Set {
+        resource: String,
+        #[arg(value_enum)]
+        role: Role,
+        #[command(flatten)]
+        holder: GrantHolder,
+    },
+    /// Remove the grant on a resource path.
+    Remove {
+        resource: String,
+        #[command(flatten)]
+        holder: GrantHolder,
     },
 }
 
@@ -175,4 +269,5 @@ pub enum Role {
     Admin,
     Developer,
     Viewer,
+    Guest,
 }

@@ -1,8 +1,8 @@
 //! Each command parses its arguments, makes its calls through `portcullis-client`, and prints.
 
 use crate::args::{
-    Command, ConfigCommand, GlobalArgs, KeysCommand, MembersCommand, OrgsCommand, Permission, Role,
-    SessionsCommand,
+    Command, ConfigCommand, GlobalArgs, GrantHolder, GrantsCommand, KeysCommand, MembersCommand,
+    OrgsCommand, Permission, Role, ServiceAccountsCommand, SessionsCommand,
 };
 use crate::config::{self, Resolved, mask};
 use crate::failure::Failure;
@@ -23,10 +23,15 @@ pub async fn run(global: GlobalArgs, command: Command) -> Result<(), Failure> {
         Command::Orgs(command) => orgs(&settings, command, json).await,
         Command::Members(command) => members(&settings, command, json).await,
         Command::Keys(command) => keys(&settings, command, json).await,
+        Command::ServiceAccounts(command) => service_accounts(&settings, command, json).await,
+        Command::Grants(command) => grants(&settings, command, json).await,
         Command::Sessions(command) => sessions(&settings, command, json).await,
         Command::Audit { limit, before } => audit(&settings, limit, before, json).await,
-        Command::Authorize { permission } => authorize(&settings, permission, json).await,
-        Command::Token => token(&settings, json).await,
+        Command::Authorize {
+            permission,
+            resource,
+        } => authorize(&settings, permission, resource, json).await,
+        Command::Token { resource } => token(&settings, resource, json).await,
     }
 }
 
@@ -319,6 +324,7 @@ fn role(role: Role) -> types::Role {
         Role::Admin => types::Role::Admin,
         Role::Developer => types::Role::Developer,
         Role::Viewer => types::Role::Viewer,
+        Role::Guest => types::Role::Guest,
     }
 }
 
@@ -405,6 +411,189 @@ async fn members(settings: &Resolved, command: MembersCommand, json: bool) -> Re
     Ok(())
 }
 
+fn account_rows(accounts: &[types::ServiceAccount]) {
+    table(
+        &["ID", "NAME", "ROLE", "DESCRIPTION", "CREATED"],
+        accounts.iter().map(|a| {
+            vec![
+                a.id.to_string(),
+                a.name.clone(),
+                a.role.to_string(),
+                optional(&a.description),
+                a.created_at.to_rfc3339(),
+            ]
+        }),
+    );
+}
+
+async fn service_accounts(
+    settings: &Resolved,
+    command: ServiceAccountsCommand,
+    json: bool,
+) -> Result<(), Failure> {
+    let client = authenticated(settings)?;
+    let org = organization(&client, settings, None).await?;
+    let account = match command {
+        ServiceAccountsCommand::List => {
+            let accounts = client.list_service_accounts(&org).await?.into_inner();
+            if json {
+                output::json(&accounts);
+            } else {
+                account_rows(&accounts);
+            }
+            return Ok(());
+        }
+        ServiceAccountsCommand::Create {
+            name,
+            role: r,
+            description,
+        } => {
+            let body = types::CreateServiceAccount {
+                name,
+                role: role(r),
+                description,
+            };
+            client.create_service_account(&org, &body).await?
+        }
+        ServiceAccountsCommand::Show { service_account } => {
+            client.get_service_account(&org, &service_account).await?
+        }
+        ServiceAccountsCommand::Update {
+            service_account,
+            name,
+            description,
+            role: r,
+        } => {
+            let body = types::UpdateServiceAccount {
+                name,
+                description,
+                role: r.map(role),
+            };
+            client
+                .update_service_account(&org, &service_account, &body)
+                .await?
+        }
+        ServiceAccountsCommand::Delete { service_account } => {
+            client
+                .delete_service_account(&org, &service_account)
+                .await?;
+            eprintln!("Deleted service account {service_account}; its keys no longer work");
+            return Ok(());
+        }
+        ServiceAccountsCommand::CreateKey {
+            service_account,
+            name,
+            scopes,
+            expires_in,
+            resources,
+        } => {
+            let body = CreateApiKey {
+                name,
+                scopes: scopes.into_iter().map(permission).collect(),
+                expires_at: expires_in.map(|lifetime| chrono::Utc::now() + lifetime),
+                resources,
+            };
+            let created = client
+                .create_service_account_api_key(&org, &service_account, &body)
+                .await?
+                .into_inner();
+            print_created_key(&created, json);
+            return Ok(());
+        }
+    }
+    .into_inner();
+    if json {
+        output::json(&account);
+    } else {
+        account_rows(&[account]);
+    }
+    Ok(())
+}
+
+async fn grants(settings: &Resolved, command: GrantsCommand, json: bool) -> Result<(), Failure> {
+    let client = authenticated(settings)?;
+    let org = organization(&client, settings, None).await?;
+    let (holder, resource, set) = match command {
+        GrantsCommand::List { holder } => (holder, None, None),
+        GrantsCommand::Set {
+            resource,
+            role: r,
+            holder,
+        } => (holder, Some(resource), Some(r)),
+        GrantsCommand::Remove { resource, holder } => (holder, Some(resource), None),
+    };
+    let member = match &holder {
+        GrantHolder {
+            member: Some(member),
+            ..
+        } => Some(member_id(&client, &org, member).await?),
+        _ => None,
+    };
+    let account = holder.service_account;
+    match (resource, set) {
+        (None, _) => {
+            let grants = match (member, account) {
+                (Some(user), _) => client.list_member_grants(&org, &user).await?,
+                (None, Some(sa)) => client.list_service_account_grants(&org, &sa).await?,
+                (None, None) => unreachable!("clap requires --member or --service-account"),
+            }
+            .into_inner();
+            if json {
+                output::json(&grants);
+            } else {
+                grant_rows(&grants);
+            }
+        }
+        (Some(resource), Some(r)) => {
+            let body = types::ResourceRole {
+                resource,
+                role: role(r),
+            };
+            let grant = match (member, account) {
+                (Some(user), _) => client.set_member_grant(&org, &user, &body).await?,
+                (None, Some(sa)) => client.set_service_account_grant(&org, &sa, &body).await?,
+                (None, None) => unreachable!("clap requires --member or --service-account"),
+            }
+            .into_inner();
+            if json {
+                output::json(&grant);
+            } else {
+                grant_rows(&[grant]);
+            }
+        }
+        (Some(resource), None) => {
+            match (member, account) {
+                (Some(user), _) => {
+                    client
+                        .remove_member_grant(&org, &user, Some(&resource))
+                        .await?
+                }
+                (None, Some(sa)) => {
+                    client
+                        .remove_service_account_grant(&org, &sa, Some(&resource))
+                        .await?
+                }
+                (None, None) => unreachable!("clap requires --member or --service-account"),
+            };
+            eprintln!("Removed the grant on {resource}");
+        }
+    }
+    Ok(())
+}
+
+fn grant_rows(grants: &[types::Grant]) {
+    table(
+        &["RESOURCE", "ROLE", "CREATED"],
+        grants.iter().map(|g| {
+            vec![
+                g.resource.clone(),
+                g.role.to_string(),
+                g.created_at.to_rfc3339(),
+            ]
+        }),
+    );
+}
+
 fn key_rows(keys: &[types::ApiKey]) {
     table(
         &["ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "LAST USED"],
@@ -454,11 +643,13 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
             name,
             scopes,
             expires_in,
+            resources,
         } => {
             let body = CreateApiKey {
                 name,
                 scopes: scopes.into_iter().map(permission).collect(),
                 expires_at: expires_in.map(|lifetime| chrono::Utc::now() + lifetime),
+                resources,
             };
             let created = client.create_api_key(&org, &body).await?.into_inner();
             print_created_key(&created, json);
@@ -559,11 +750,16 @@ async fn audit(
     Ok(())
 }
 
-async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Result<(), Failure> {
+async fn authorize(
+    settings: &Resolved,
+    wanted: Permission,
+    resource: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
     let client = authenticated(settings)?;
     let org = optional_organization(&client, settings).await?;
     let answer = client
-        .authorize(org.as_ref(), permission(wanted))
+        .authorize(org.as_ref(), permission(wanted), resource.as_deref())
         .await?
         .into_inner();
     if json {
@@ -573,6 +769,8 @@ async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Resul
             ("allowed", answer.allowed.to_string()),
             ("organization", answer.organization_id.to_string()),
             ("user", optional(&answer.user_id)),
+            ("service account", optional(&answer.service_account_id)),
+            ("resource", optional(&answer.resource)),
             ("role", optional(&answer.role)),
             ("scopes", list(&answer.scopes)),
             ("auth method", answer.auth_method.to_string()),
@@ -581,11 +779,12 @@ async fn authorize(settings: &Resolved, wanted: Permission, json: bool) -> Resul
     Ok(())
 }
 
-async fn token(settings: &Resolved, json: bool) -> Result<(), Failure> {
+async fn token(settings: &Resolved, resource: Option<String>, json: bool) -> Result<(), Failure> {
     let client = authenticated(settings)?;
     let org = optional_organization(&client, settings).await?;
     let body = types::TokenRequest {
         organization_id: org,
+        resource,
     };
     let token = client.create_access_token(&body).await?.into_inner();
     if json {

@@ -1,7 +1,9 @@
 //! API keys: the `pcl_…` format (GitHub's token scheme) and the stored record.
 
 use crate::secret::{BASE62, is_base62, random_base62, sha256_hex};
-use crate::{Error, Name, Permissions, Policy, Role, Unauthenticated, User};
+use crate::{
+    Error, Holder, Name, Permissions, Policy, Restriction, Standing, Unauthenticated, User,
+};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use std::fmt;
 use uuid::Uuid;
@@ -110,7 +112,10 @@ fn checksum(body: &str) -> String {
 pub struct ApiKey {
     pub id: Uuid,
     pub organization_id: Uuid,
-    pub user_id: Uuid,
+    /// Whose role it acts with: a person, or a service account.
+    pub holder: Holder,
+    /// The person who made it: its holder, or the admin who made a service account's key.
+    pub created_by: Uuid,
     pub name: Name,
     pub key_prefix: String,
     /// The scopes as granted, not expanded.
@@ -120,6 +125,8 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// The key that replaced this one when it was rotated: a key is rotated at most once.
     pub replaced_by_id: Option<Uuid>,
+    /// The paths it is restricted to; `None`: organization-wide.
+    pub resources: Option<Restriction>,
 }
 
 /// The longest rotation grace period: 7 days.
@@ -149,12 +156,22 @@ pub fn rotation_grace(seconds: i64) -> Result<Duration, Error> {
 }
 
 impl ApiKey {
-    /// What the key may do now: its user's current role grants (none if the user left) ∩ its
-    /// scopes.
-    pub fn effective(&self, policy: &Policy, role: Option<Role>) -> Permissions {
-        role.map_or(Permissions::EMPTY, |role| {
-            policy.grants(role).intersect(self.scopes.expand())
-        })
+    /// What the key may do now: its holder's current role grants (none if the holder left) ∩
+    /// its scopes; for a restricted key, the most it may do at any of its paths.
+    pub fn effective(&self, policy: &Policy, standing: Option<&Standing>) -> Permissions {
+        let Some(standing) = standing else {
+            return Permissions::EMPTY;
+        };
+        let at = |resource| policy.grants(standing.role_at(resource));
+        let grants = match &self.resources {
+            None => at(None),
+            Some(restriction) => restriction
+                .paths()
+                .iter()
+                .map(|path| at(Some(path)))
+                .fold(Permissions::EMPTY, Permissions::union),
+        };
+        grants.intersect(self.scopes.expand())
     }
 
     /// When a key rotated at `now` with `grace` stops working: after the grace period, never
@@ -168,16 +185,20 @@ impl ApiKey {
         self.expires_at.is_some_and(|at| now >= at)
     }
 
-    /// A key authenticates only while unexpired and while its user is active.
+    /// A key authenticates only while unexpired and, for a person's key, while its user (given
+    /// here) is active. A service account's keys are deleted with it.
     pub fn authenticate(
         &self,
-        owner: Option<&User>,
+        user: Option<&User>,
         now: DateTime<Utc>,
     ) -> Result<(), Unauthenticated> {
         if self.is_expired(now) {
             return Err(Unauthenticated::Expired);
         }
-        owner.map_or(Err(Unauthenticated::Disabled), User::authenticate)
+        match self.holder {
+            Holder::User(_) => user.map_or(Err(Unauthenticated::Disabled), User::authenticate),
+            Holder::ServiceAccount(_) => Ok(()),
+        }
     }
 }
 

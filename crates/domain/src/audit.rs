@@ -12,8 +12,15 @@ pub enum AuditAction {
     MemberAdded,
     MemberRoleChanged,
     MemberRemoved,
+    MemberGrantSet,
+    MemberGrantRemoved,
     OrganizationCreated,
     OrganizationUpdated,
+    ServiceAccountCreated,
+    ServiceAccountUpdated,
+    ServiceAccountDeleted,
+    ServiceAccountGrantSet,
+    ServiceAccountGrantRemoved,
 }
 
 impl AuditAction {
@@ -28,8 +35,15 @@ impl AuditAction {
             Self::MemberAdded => "member.added",
             Self::MemberRoleChanged => "member.role_changed",
             Self::MemberRemoved => "member.removed",
+            Self::MemberGrantSet => "member.grant_set",
+            Self::MemberGrantRemoved => "member.grant_removed",
             Self::OrganizationCreated => "organization.created",
             Self::OrganizationUpdated => "organization.updated",
+            Self::ServiceAccountCreated => "service_account.created",
+            Self::ServiceAccountUpdated => "service_account.updated",
+            Self::ServiceAccountDeleted => "service_account.deleted",
+            Self::ServiceAccountGrantSet => "service_account.grant_set",
+            Self::ServiceAccountGrantRemoved => "service_account.grant_removed",
         }
     }
 }

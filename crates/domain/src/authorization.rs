@@ -5,10 +5,40 @@
 //! the rules here (`Access::require`, `rules::*`) for what they are about to do. Every refusal is
 //! a named `Denial`.
 
+use crate::resource::{ResourcePath, Restriction, Standing};
 use crate::{OwnerAction, Permission, Permissions, Policy, Role};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use uuid::Uuid;
+
+/// Whose role an API key acts with: a person's, or a service account's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Holder {
+    User(Uuid),
+    ServiceAccount(Uuid),
+}
+
+impl Holder {
+    pub fn id(self) -> Uuid {
+        match self {
+            Self::User(id) | Self::ServiceAccount(id) => id,
+        }
+    }
+
+    pub fn user_id(self) -> Option<Uuid> {
+        match self {
+            Self::User(id) => Some(id),
+            Self::ServiceAccount(_) => None,
+        }
+    }
+
+    pub fn service_account_id(self) -> Option<Uuid> {
+        match self {
+            Self::ServiceAccount(id) => Some(id),
+            Self::User(_) => None,
+        }
+    }
+}
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,21 +50,27 @@ pub enum Principal {
         session_id: Uuid,
     },
     ApiKey {
-        user_id: Uuid,
+        holder: Holder,
         key_id: Uuid,
         organization_id: Uuid,
         scopes: Permissions,
         /// A key created by this key cannot outlive it.
         expires_at: Option<DateTime<Utc>>,
+        /// The paths it is restricted to; `None`: organization-wide.
+        resources: Option<Restriction>,
     },
-    /// A JWT: carries what its issuer could do in one organization when it was minted.
+    /// A JWT: carries what its issuer could do in one organization (or at one resource there)
+    /// when it was minted.
     AccessToken {
         user_id: Option<Uuid>,
+        service_account_id: Option<Uuid>,
         organization_id: Uuid,
         role: Option<Role>,
         permissions: Permissions,
         /// Minted from a session.
         person: bool,
+        /// Minted for this resource: acts only at or below it.
+        resource: Option<ResourcePath>,
     },
 }
 
@@ -42,8 +78,19 @@ impl Principal {
     pub fn user_id(&self) -> Option<Uuid> {
         match self {
             Self::Root => None,
-            Self::Session { user_id, .. } | Self::ApiKey { user_id, .. } => Some(*user_id),
+            Self::Session { user_id, .. } => Some(*user_id),
+            Self::ApiKey { holder, .. } => holder.user_id(),
             Self::AccessToken { user_id, .. } => *user_id,
+        }
+    }
+
+    pub fn service_account_id(&self) -> Option<Uuid> {
+        match self {
+            Self::ApiKey { holder, .. } => holder.service_account_id(),
+            Self::AccessToken {
+                service_account_id, ..
+            } => *service_account_id,
+            Self::Root | Self::Session { .. } => None,
         }
     }
 
@@ -67,12 +114,24 @@ impl Principal {
         }
     }
 
+    /// The paths a key is restricted to.
+    pub fn restriction(&self) -> Option<&Restriction> {
+        match self {
+            Self::ApiKey { resources, .. } => resources.as_ref(),
+            _ => None,
+        }
+    }
+
     /// A session, or an access token minted from one.
     pub fn is_person(&self) -> bool {
         matches!(
             self,
             Self::Session { .. } | Self::AccessToken { person: true, .. }
         )
+    }
+
+    pub fn is_root(&self) -> bool {
+        matches!(self, Self::Root)
     }
 
     pub fn auth_method(&self) -> AuthMethod {
@@ -84,24 +143,46 @@ impl Principal {
         }
     }
 
-    /// Whose role must be read from the database to decide in an organization: a session's
-    /// or a key's user. The root token and access tokens carry their own.
-    pub fn role_holder(&self) -> Option<Uuid> {
+    /// Whose key this is, or whose token: a person or a service account (not the root token).
+    pub fn holder(&self) -> Option<Holder> {
         match self {
-            Self::Session { user_id, .. } | Self::ApiKey { user_id, .. } => Some(*user_id),
+            Self::AccessToken {
+                user_id,
+                service_account_id,
+                ..
+            } => user_id
+                .map(Holder::User)
+                .or(service_account_id.map(Holder::ServiceAccount)),
+            _ => self.role_holder(),
+        }
+    }
+
+    /// Whose standing must be read from the database to decide in an organization: a
+    /// session's user, a key's holder. The root token and access tokens carry their own.
+    pub fn role_holder(&self) -> Option<Holder> {
+        match self {
+            Self::Session { user_id, .. } => Some(Holder::User(*user_id)),
+            Self::ApiKey { holder, .. } => Some(*holder),
             Self::Root | Self::AccessToken { .. } => None,
         }
     }
 
-    /// The caller's effective permissions in `organization_id`. `role` is the `role_holder`'s
-    /// *current* role there, as the database says (ignored for the root token and access
-    /// tokens).
+    /// The caller's effective permissions in `organization_id`, organization-wide or at
+    /// `resource`. `standing` is the `role_holder`'s *current* role and grants there, as the
+    /// database says (ignored for the root token and access tokens).
     pub fn access(
         &self,
         policy: &Policy,
         organization_id: Uuid,
-        role: Option<Role>,
+        standing: Option<&Standing>,
+        resource: Option<&ResourcePath>,
     ) -> Result<Access, Denial> {
+        if self
+            .bound_organization()
+            .is_some_and(|bound| bound != organization_id)
+        {
+            return Err(Denial::OtherOrganization);
+        }
         match self {
             Self::Root => Ok(Access {
                 role: None,
@@ -109,7 +190,7 @@ impl Principal {
                 limit: Limit::None,
             }),
             Self::Session { .. } => {
-                let role = role.ok_or(Denial::NotMember)?;
+                let role = standing.ok_or(Denial::NotMember)?.role_at(resource);
                 Ok(Access {
                     role: Some(role),
                     permissions: policy.grants(role),
@@ -117,14 +198,20 @@ impl Principal {
                 })
             }
             Self::ApiKey {
-                organization_id: bound,
-                scopes,
-                ..
+                scopes, resources, ..
             } => {
-                if *bound != organization_id {
-                    return Err(Denial::OtherOrganization);
+                let role = standing.ok_or(Denial::NotMember)?.role_at(resource);
+                let outside = match (resources, resource) {
+                    (None, _) => None,
+                    (Some(_), None) => Some(Outside::KeyOrganizationWide),
+                    (Some(paths), Some(at)) if !paths.covers(at) => {
+                        Some(Outside::KeyPaths(at.clone()))
+                    }
+                    (Some(_), Some(_)) => None,
+                };
+                if let Some(outside) = outside {
+                    return Ok(Access::outside(Some(role), outside));
                 }
-                let role = role.ok_or(Denial::NotMember)?;
                 let grants = policy.grants(role);
                 Ok(Access {
                     role: Some(role),
@@ -133,13 +220,22 @@ impl Principal {
                 })
             }
             Self::AccessToken {
-                organization_id: bound,
                 role,
                 permissions,
+                resource: minted_for,
                 ..
             } => {
-                if *bound != organization_id {
-                    return Err(Denial::OtherOrganization);
+                let outside = match (minted_for, resource) {
+                    (None, _) => None,
+                    (Some(res), None) => Some(Outside::TokenOrganizationWide(res.clone())),
+                    (Some(res), Some(at)) if !res.covers(at) => Some(Outside::TokenResource {
+                        resource: res.clone(),
+                        asked: at.clone(),
+                    }),
+                    (Some(_), Some(_)) => None,
+                };
+                if let Some(outside) = outside {
+                    return Ok(Access::outside(*role, outside));
                 }
                 Ok(Access {
                     role: *role,
@@ -177,16 +273,53 @@ impl fmt::Display for AuthMethod {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Limit {
     None,
     Role(Role),
-    KeyScopes { role: Role, grants: Permissions },
+    KeyScopes {
+        role: Role,
+        grants: Permissions,
+    },
     Token,
+    /// Nothing here: the credential is limited to resources elsewhere.
+    Outside(Outside),
 }
 
-/// What a principal may do in one organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a restricted key or a resource's access token has no power where it is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outside {
+    KeyOrganizationWide,
+    KeyPaths(ResourcePath),
+    TokenOrganizationWide(ResourcePath),
+    TokenResource {
+        resource: ResourcePath,
+        asked: ResourcePath,
+    },
+}
+
+impl Outside {
+    fn message(&self) -> String {
+        match self {
+            Self::KeyOrganizationWide => {
+                "this API key is restricted to resources and has no organization-wide power"
+                    .to_owned()
+            }
+            Self::KeyPaths(asked) => {
+                format!("resource '{asked}' is outside this API key's resources")
+            }
+            Self::TokenOrganizationWide(resource) => format!(
+                "this access token was minted for resource '{resource}' and has no organization-wide power"
+            ),
+            Self::TokenResource { resource, asked } => {
+                format!("resource '{asked}' is outside this access token's resource '{resource}'")
+            }
+        }
+    }
+}
+
+/// What a principal may do in one organization, or at one resource there.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
     /// The role behind it (none for the root token).
     pub role: Option<Role>,
@@ -196,6 +329,19 @@ pub struct Access {
 }
 
 impl Access {
+    fn outside(role: Option<Role>, outside: Outside) -> Self {
+        Self {
+            role,
+            permissions: Permissions::EMPTY,
+            limit: Limit::Outside(outside),
+        }
+    }
+
+    /// Restricted to resources other than where it was asked.
+    pub fn is_outside(&self) -> bool {
+        matches!(self.limit, Limit::Outside(_))
+    }
+
     pub fn require(&self, needed: Permission) -> Result<(), Denial> {
         self.require_all(Permissions::EMPTY.with(needed))
     }
@@ -221,8 +367,9 @@ impl Access {
             .collect::<Vec<_>>()
             .join(", ");
         let noun = if missing.iter().count() == 1 { "" } else { "s" };
-        let message = match self.limit {
-            Limit::KeyScopes { grants, .. } if missing.expand().is_subset_of(grants) => {
+        let message = match &self.limit {
+            Limit::Outside(outside) => outside.message(),
+            Limit::KeyScopes { grants, .. } if missing.expand().is_subset_of(*grants) => {
                 format!("API key lacks the {names} scope{noun}")
             }
             Limit::Role(role) | Limit::KeyScopes { role, .. } => {
@@ -234,16 +381,35 @@ impl Access {
         Err(Denial::Missing { missing, message })
     }
 
+    /// Organization endpoints (members, keys, invitations, audit, service accounts): refused to
+    /// a credential restricted to resources.
+    pub fn require_organization_wide(&self) -> Result<(), Denial> {
+        match &self.limit {
+            Limit::Outside(outside) => Err(Denial::Outside(outside.message())),
+            _ => Ok(()),
+        }
+    }
+
+    /// What `role` alone grants: for checking a service account's role.
+    pub fn of_role(policy: &Policy, role: Role) -> Self {
+        Self {
+            role: Some(role),
+            permissions: policy.grants(role),
+            limit: Limit::Role(role),
+        }
+    }
+
     pub fn has(&self, permission: Permission) -> bool {
         self.permissions.contains(permission)
     }
 
     /// Owner-only operations: the root token, or a caller acting with the owner role.
     pub fn require_owner(&self, policy: &Policy, action: OwnerAction) -> Result<(), Denial> {
-        let allowed = match self.limit {
+        let allowed = match &self.limit {
             Limit::None => true,
-            Limit::Role(role) | Limit::KeyScopes { role, .. } => policy.allows(role, action),
+            Limit::Role(role) | Limit::KeyScopes { role, .. } => policy.allows(*role, action),
             Limit::Token => self.role.is_some_and(|role| policy.allows(role, action)),
+            Limit::Outside(_) => false,
         };
         if allowed {
             Ok(())
@@ -287,6 +453,10 @@ pub enum Denial {
     InvitationForAnotherEmail,
     /// A cookie-authenticated write (or an anonymous one) from an origin that is not trusted.
     UntrustedOrigin,
+    /// A credential restricted to resources, used organization-wide or elsewhere.
+    Outside(String),
+    /// A key created by a restricted key must be restricted within the creator's paths.
+    BeyondCreatorResources,
 }
 
 impl Denial {
@@ -318,6 +488,8 @@ impl Denial {
             Self::IncorrectPassword => "incorrect_password",
             Self::InvitationForAnotherEmail => "invitation_for_another_email",
             Self::UntrustedOrigin => "untrusted_origin",
+            Self::Outside(_) => "outside_resources",
+            Self::BeyondCreatorResources => "beyond_creator_resources",
         }
     }
 
@@ -325,7 +497,7 @@ impl Denial {
         let text = match self {
             Self::NotMember => "not a member of this organization",
             Self::OtherOrganization => "this credential belongs to another organization",
-            Self::Missing { message, .. } => return message.clone(),
+            Self::Missing { message, .. } | Self::Outside(message) => return message.clone(),
             Self::OwnerOnly(OwnerAction::DeleteOrganization) => {
                 "only an owner may delete the organization"
             }
@@ -352,6 +524,9 @@ impl Denial {
             Self::FirstUserExists => "sign-up is closed: the first user already exists",
             Self::IncorrectPassword => "the current password is incorrect",
             Self::InvitationForAnotherEmail => "this invitation was sent to another email address",
+            Self::BeyondCreatorResources => {
+                "a key created by a key restricted to resources must be restricted within that key's resources"
+            }
             Self::UntrustedOrigin => {
                 "this request's Origin is not trusted: writes need an Origin of this host or one in PORTCULLIS_TRUSTED_ORIGINS"
             }

@@ -17,6 +17,8 @@ pub struct Invitation {
     pub organization_id: Uuid,
     pub email: Email,
     pub role: Role,
+    /// Given on joining, on top of `role`.
+    pub grants: Vec<crate::RoleAt>,
     /// The inviting user; none when the root token invited.
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,

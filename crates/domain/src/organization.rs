@@ -58,6 +58,8 @@ pub struct Member {
     pub name: Option<Name>,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// Roles on resources, on top of `role`.
+    pub grants: Vec<crate::Grant>,
 }
 
 #[cfg(test)]

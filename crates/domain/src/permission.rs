@@ -79,6 +79,10 @@ impl Permissions {
         Self(self.0 & other.0)
     }
 
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
     /// Those of `self` that `other` lacks.
     pub fn without(self, other: Self) -> Self {
         Self(self.0 & !other.0)
@@ -148,17 +152,26 @@ impl FromIterator<Permission> for Permissions {
     }
 }
 
-/// A member's role in one organization.
+/// A member's role in one organization (or, through a grant, at a resource).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Owner,
     Admin,
     Developer,
     Viewer,
+    /// Nothing organization-wide: only what its grants give.
+    Guest,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Self::Owner, Self::Admin, Self::Developer, Self::Viewer];
+    /// Highest first.
+    pub const ALL: [Role; 5] = [
+        Self::Owner,
+        Self::Admin,
+        Self::Developer,
+        Self::Viewer,
+        Self::Guest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,7 +179,21 @@ impl Role {
             Self::Admin => "admin",
             Self::Developer => "developer",
             Self::Viewer => "viewer",
+            Self::Guest => "guest",
         }
+    }
+
+    /// The higher of two roles: owner > admin > developer > viewer > guest.
+    pub fn higher(self, other: Role) -> Role {
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+
+    fn rank(self) -> usize {
+        self as usize
     }
 }
 
@@ -179,7 +206,7 @@ impl FromStr for Role {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 Error::validation(format!(
-                    "unknown role '{s}': expected one of owner, admin, developer, viewer"
+                    "unknown role '{s}': expected one of owner, admin, developer, viewer, guest"
                 ))
             })
     }

@@ -34,7 +34,7 @@ struct RoleGrants {
 
 #[derive(Debug, Clone)]
 pub struct Policy {
-    roles: [RoleGrants; 4],
+    roles: [RoleGrants; Role::ALL.len()],
 }
 
 /// The repository's `policies/` files, compiled in so the binary runs from any directory.
@@ -55,7 +55,7 @@ impl Policy {
                 .enforce((role.as_str(), act))
                 .map_err(|e| Error::internal(format!("casbin enforce: {e}")))
         };
-        let mut roles = [RoleGrants::default(); 4];
+        let mut roles = [RoleGrants::default(); Role::ALL.len()];
         for (slot, role) in roles.iter_mut().zip(Role::ALL) {
             for permission in Permission::ALL {
                 if allowed(role, permission.as_str())? {
@@ -86,9 +86,6 @@ impl Policy {
     }
 
     fn slot(&self, role: Role) -> &RoleGrants {
-        &self.roles[Role::ALL
-            .iter()
-            .position(|r| *r == role)
-            .expect("every role has a slot")]
+        &self.roles[role as usize]
     }
 }

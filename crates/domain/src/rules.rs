@@ -3,8 +3,10 @@
 //! sign up. Each takes what the operation knows (the principal, its `Access`, the target) and
 //! answers with a named `Denial` when it refuses.
 
+use crate::resource::{ResourcePath, Restriction, Standing};
 use crate::{
-    Access, Denial, Email, OwnerAction, Permission, Permissions, Policy, Principal, Role, User,
+    Access, Denial, Email, Holder, OwnerAction, Permission, Permissions, Policy, Principal, Role,
+    User,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -52,48 +54,125 @@ pub fn remove_member(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyListing {
     All,
-    OwnedBy(Uuid),
-    /// The root token has `admin` and sees all; a caller with no user and no `admin` sees none.
+    HeldBy(Holder),
+    /// The root token has `admin` and sees all; a caller with no holder and no `admin` sees none.
     None,
 }
 
-pub fn list_keys(principal: &Principal, access: &Access) -> KeyListing {
-    if access.has(Permission::Admin) {
+pub fn list_keys(principal: &Principal, access: &Access) -> Result<KeyListing, Denial> {
+    access.require_organization_wide()?;
+    Ok(if access.has(Permission::Admin) {
         KeyListing::All
     } else {
         principal
-            .user_id()
-            .map_or(KeyListing::None, KeyListing::OwnedBy)
+            .holder()
+            .map_or(KeyListing::None, KeyListing::HeldBy)
+    })
+}
+
+/// A key about to be created.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRequest<'a> {
+    /// As asked: not expanded.
+    pub scopes: Permissions,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub resources: Option<&'a Restriction>,
+}
+
+/// Where a key will act: at each of its paths, or organization-wide.
+fn places(resources: Option<&Restriction>) -> Vec<Option<&ResourcePath>> {
+    match resources {
+        Some(restriction) => restriction.paths().iter().map(Some).collect(),
+        None => vec![None],
     }
 }
 
-/// Creating a key with `scopes` (as asked) and `expires_at`: whose it is, and when it expires.
-/// The scopes must lie within the caller's effective permissions; a key created by a key never
-/// outlives it (without `expires_at` it inherits the creating key's expiry).
+/// Creating a key for the caller: whose it is, and when it expires. At every place the key will
+/// act (each of its paths, or organization-wide) its scopes must lie within the caller's
+/// effective permissions there; a key created by a key never outlives it (without `expires_at`
+/// it inherits the creating key's expiry), and one created by a restricted key is restricted
+/// within the creator's paths.
 pub fn create_key(
     principal: &Principal,
-    access: &Access,
-    scopes: Permissions,
-    expires_at: Option<DateTime<Utc>>,
-) -> Result<(Uuid, Option<DateTime<Utc>>), Denial> {
-    let owner = match principal {
+    policy: &Policy,
+    organization_id: Uuid,
+    standing: Option<&Standing>,
+    request: KeyRequest<'_>,
+) -> Result<(Holder, Option<DateTime<Utc>>), Denial> {
+    let holder = match principal {
         Principal::Root => return Err(Denial::RootOwnsNoKeys),
         Principal::AccessToken { .. } => return Err(Denial::TokenManagesNoKeys),
-        Principal::Session { user_id, .. } | Principal::ApiKey { user_id, .. } => *user_id,
+        Principal::Session { user_id, .. } => Holder::User(*user_id),
+        Principal::ApiKey { holder, .. } => *holder,
     };
-    access.require_all(scopes)?;
-    let expires_at = match principal {
+    let expires_at = bounded_by_creator(principal, request)?;
+    for place in places(request.resources) {
+        principal
+            .access(policy, organization_id, standing, place)?
+            .require_all(request.scopes)?;
+    }
+    Ok((holder, expires_at))
+}
+
+/// Creating a key for a service account: `admin`, and at every place the key will act its
+/// scopes lie within both the caller's and the account's grants.
+pub fn create_service_account_key(
+    principal: &Principal,
+    policy: &Policy,
+    organization_id: Uuid,
+    standing: Option<&Standing>,
+    account: &Standing,
+    request: KeyRequest<'_>,
+) -> Result<Option<DateTime<Utc>>, Denial> {
+    match principal {
+        Principal::Root => return Err(Denial::RootOwnsNoKeys),
+        Principal::AccessToken { .. } => return Err(Denial::TokenManagesNoKeys),
+        Principal::Session { .. } | Principal::ApiKey { .. } => {}
+    }
+    principal
+        .access(policy, organization_id, standing, None)?
+        .require(Permission::Admin)?;
+    let expires_at = bounded_by_creator(principal, request)?;
+    for place in places(request.resources) {
+        principal
+            .access(policy, organization_id, standing, place)?
+            .require_all(request.scopes)?;
+        Access::of_role(policy, account.role_at(place))
+            .require_all(request.scopes)
+            .map_err(|denial| match denial {
+                Denial::Missing { missing, message } => Denial::Missing {
+                    missing,
+                    message: format!("the service account's {message}"),
+                },
+                other => other,
+            })?;
+    }
+    Ok(expires_at)
+}
+
+/// A key created by a key: within the creator's paths, and never outliving it.
+fn bounded_by_creator(
+    principal: &Principal,
+    request: KeyRequest<'_>,
+) -> Result<Option<DateTime<Utc>>, Denial> {
+    if let Some(creator) = principal.restriction()
+        && !request
+            .resources
+            .is_some_and(|asked| creator.contains(asked))
+    {
+        return Err(Denial::BeyondCreatorResources);
+    }
+    match principal {
         Principal::ApiKey {
             expires_at: Some(parent),
             ..
-        } => match expires_at {
-            None => Some(*parent),
-            Some(at) if at > *parent => return Err(Denial::OutlivesCreatingKey),
-            Some(at) => Some(at),
+        } => match request.expires_at {
+            None => Ok(Some(*parent)),
+            Some(at) if at > *parent => Err(Denial::OutlivesCreatingKey),
+            Some(at) => Ok(Some(at)),
         },
-        _ => expires_at,
-    };
-    Ok((owner, expires_at))
+        _ => Ok(request.expires_at),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,15 +186,17 @@ pub enum KeyAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyTarget {
     pub id: Uuid,
-    pub user_id: Uuid,
-    /// Its effective permissions now: its user's current role grants ∩ its scopes.
+    pub holder: Holder,
+    /// Its effective permissions now: its holder's current role grants ∩ its scopes.
     pub effective: Permissions,
 }
 
 /// Getting, revoking or rotating a key (section 4):
-/// - someone else's key needs `admin` to get or revoke, and nobody but its user rotates it;
+/// - someone else's key needs `admin` to get or revoke; nobody but its user rotates a person's
+///   key, while admins rotate service accounts' keys;
 /// - a key may always get and revoke itself, and acts on another key only if it holds every
-///   effective permission of that key;
+///   effective permission of that key; a key restricted to resources acts on no other key and
+///   does not rotate itself;
 /// - access tokens may read keys but never revoke or rotate them.
 pub fn manage_key(
     principal: &Principal,
@@ -123,14 +204,16 @@ pub fn manage_key(
     target: &KeyTarget,
     action: KeyAction,
 ) -> Result<(), Denial> {
-    if principal.api_key_id() == Some(target.id) {
+    let itself = principal.api_key_id() == Some(target.id);
+    if itself && (action != KeyAction::Rotate || principal.restriction().is_none()) {
         return Ok(());
     }
     if matches!(principal, Principal::AccessToken { .. }) && action != KeyAction::Get {
         return Err(Denial::TokenManagesNoKeys);
     }
-    if principal.user_id() != Some(target.user_id) {
-        if action == KeyAction::Rotate {
+    access.require_organization_wide()?;
+    if principal.holder() != Some(target.holder) {
+        if action == KeyAction::Rotate && matches!(target.holder, Holder::User(_)) {
             return Err(Denial::NotKeyOwner);
         }
         access.require(Permission::Admin)?;
@@ -141,10 +224,20 @@ pub fn manage_key(
     Ok(())
 }
 
-/// Minting an access token.
-pub fn mint_token(principal: &Principal) -> Result<(), Denial> {
+/// Granting a role on a resource, changing or removing a grant, or writing a service account:
+/// `admin`, organization-wide.
+pub fn administer(access: &Access) -> Result<(), Denial> {
+    access.require_organization_wide()?;
+    access.require(Permission::Admin)
+}
+
+/// Minting an access token: not from a token; from a restricted key only for a resource.
+pub fn mint_token(principal: &Principal, access: &Access) -> Result<(), Denial> {
     match principal {
         Principal::AccessToken { .. } => Err(Denial::TokenMintsNoTokens),
+        Principal::ApiKey {
+            resources: Some(_), ..
+        } => access.require_organization_wide(),
         _ => Ok(()),
     }
 }
@@ -333,11 +426,12 @@ mod tests {
 
     fn key(scopes: &[&str], expires_at: Option<DateTime<Utc>>) -> Principal {
         Principal::ApiKey {
-            user_id: Uuid::nil(),
+            holder: Holder::User(Uuid::nil()),
             key_id: Uuid::max(),
             organization_id: Uuid::nil(),
             scopes: perms(scopes),
             expires_at,
+            resources: None,
         }
     }
 
@@ -345,7 +439,12 @@ mod tests {
     async fn a_key_is_its_users_role_intersected_with_its_scopes() {
         let policy = policy().await;
         let access = key(&["admin"], None)
-            .access(&policy, Uuid::nil(), Some(Role::Developer))
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Developer)),
+                None,
+            )
             .unwrap();
         assert_eq!(access.permissions, perms(&["write", "deploy", "read"]));
         let denial = access.require(Permission::Admin).unwrap_err();
@@ -359,7 +458,12 @@ mod tests {
     async fn a_denial_names_what_was_asked_not_what_it_implies() {
         let policy = policy().await;
         let access = key(&["read", "deploy"], None)
-            .access(&policy, Uuid::nil(), Some(Role::Owner))
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Owner)),
+                None,
+            )
             .unwrap();
         let denial = access.require_all(perms(&["admin"])).unwrap_err();
         assert_eq!(denial.missing(), Some(perms(&["admin"])));
@@ -373,17 +477,25 @@ mod tests {
         let policy = policy().await;
         let parent_expiry = Utc::now();
         let parent = key(&["admin"], Some(parent_expiry));
-        let access = parent
-            .access(&policy, Uuid::nil(), Some(Role::Owner))
-            .unwrap();
-        let read = perms(&["read"]);
+        let owner = Standing::new(Role::Owner);
+        let ask = |expires_at| KeyRequest {
+            scopes: perms(&["read"]),
+            expires_at,
+            resources: None,
+        };
         assert_eq!(
-            create_key(&parent, &access, read, None),
-            Ok((Uuid::nil(), Some(parent_expiry)))
+            create_key(&parent, &policy, Uuid::nil(), Some(&owner), ask(None)),
+            Ok((Holder::User(Uuid::nil()), Some(parent_expiry)))
         );
         let later = parent_expiry + chrono::Duration::seconds(1);
         assert_eq!(
-            create_key(&parent, &access, read, Some(later)),
+            create_key(
+                &parent,
+                &policy,
+                Uuid::nil(),
+                Some(&owner),
+                ask(Some(later))
+            ),
             Err(Denial::OutlivesCreatingKey)
         );
     }
@@ -396,11 +508,16 @@ mod tests {
             session_id: Uuid::nil(),
         };
         let access = admin
-            .access(&policy, Uuid::nil(), Some(Role::Admin))
+            .access(
+                &policy,
+                Uuid::nil(),
+                Some(&Standing::new(Role::Admin)),
+                None,
+            )
             .unwrap();
         let target = KeyTarget {
             id: Uuid::now_v7(),
-            user_id: Uuid::now_v7(),
+            holder: Holder::User(Uuid::now_v7()),
             effective: Permissions::ALL,
         };
         assert_eq!(

@@ -4,8 +4,8 @@
 
 use chrono::{Duration, Utc};
 use portcullis_domain::{
-    ApiKey, Denial, Email, Name, Permission, Permissions, Policy, Principal, Role, Unauthenticated,
-    User,
+    ApiKey, Denial, Email, Holder, Name, Permission, Permissions, Policy, Principal, Role,
+    Standing, Unauthenticated, User,
 };
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ fn role_grants(role: Role) -> &'static [Permission] {
         Role::Owner | Role::Admin => &[Admin, Write, Deploy, Read],
         Role::Developer => &[Write, Deploy, Read],
         Role::Viewer => &[Read],
+        Role::Guest => &[],
     }
 }
 
@@ -80,7 +81,8 @@ fn decided(
     let key = ApiKey {
         id: Uuid::now_v7(),
         organization_id: org,
-        user_id: user.id,
+        holder: Holder::User(user.id),
+        created_by: user.id,
         name: Name::parse("ci").unwrap(),
         key_prefix: "pcl_0123456".into(),
         scopes,
@@ -88,6 +90,7 @@ fn decided(
         expires_at: (state == KeyState::Expired).then_some(now - Duration::seconds(1)),
         last_used_at: None,
         replaced_by_id: None,
+        resources: None,
     };
     // A revoked key is no longer found by its digest.
     let found = (state != KeyState::Revoked).then_some(&key);
@@ -98,11 +101,12 @@ fn decided(
         return Outcome::Unauthenticated;
     }
     let principal = Principal::ApiKey {
-        user_id: user.id,
+        holder: key.holder,
         key_id: key.id,
         organization_id: key.organization_id,
         scopes,
         expires_at: key.expires_at,
+        resources: None,
     };
     let addressed = if state == KeyState::OtherOrganization {
         Uuid::now_v7()
@@ -110,7 +114,7 @@ fn decided(
         org
     };
     match principal
-        .access(policy, addressed, role)
+        .access(policy, addressed, role.map(Standing::new).as_ref(), None)
         .and_then(|access| access.require(permission))
     {
         Ok(()) => Outcome::Allowed,
@@ -135,6 +139,7 @@ async fn a_keys_power_is_its_users_current_role_intersected_with_its_scopes() {
         Some(Role::Admin),
         Some(Role::Developer),
         Some(Role::Viewer),
+        Some(Role::Guest),
     ];
     let states = [
         KeyState::Live,
@@ -166,7 +171,7 @@ async fn a_keys_power_is_its_users_current_role_intersected_with_its_scopes() {
             }
         }
     }
-    assert_eq!(cases, 5 * 15 * 4 * 5);
+    assert_eq!(cases, 6 * 15 * 4 * 5);
 }
 
 #[test]

@@ -4,12 +4,20 @@
 //! below, with names rather than the domain's bit sets.
 
 use chrono::{DateTime, Duration, Utc};
-use portcullis_domain::rules::{self, KeyAction, KeyTarget};
-use portcullis_domain::{Access, Denial, Permission, Permissions, Policy, Principal, Role};
+use portcullis_domain::rules::{self, KeyAction, KeyRequest, KeyTarget};
+use portcullis_domain::{
+    Access, Denial, Holder, Permission, Permissions, Policy, Principal, Role, Standing,
+};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Developer, Role::Viewer];
+const ROLES: [Role; 5] = [
+    Role::Owner,
+    Role::Admin,
+    Role::Developer,
+    Role::Viewer,
+    Role::Guest,
+];
 const NAMES: [&str; 4] = ["admin", "write", "deploy", "read"];
 
 /// Section 4's role table, by hand.
@@ -18,6 +26,8 @@ fn role_grants(role: Role) -> BTreeSet<&'static str> {
         Role::Owner | Role::Admin => NAMES.into(),
         Role::Developer => ["write", "deploy", "read"].into(),
         Role::Viewer => ["read"].into(),
+        // Section 12: nothing organization-wide.
+        Role::Guest => BTreeSet::new(),
     }
 }
 
@@ -64,11 +74,12 @@ const OTHER_KEY: Uuid = Uuid::from_u128(5);
 
 fn key(scopes: &BTreeSet<&'static str>, expires_at: Option<DateTime<Utc>>) -> Principal {
     Principal::ApiKey {
-        user_id: ME,
+        holder: Holder::User(ME),
         key_id: MY_KEY,
         organization_id: ORG,
         scopes: set(scopes),
         expires_at,
+        resources: None,
     }
 }
 
@@ -82,15 +93,40 @@ fn session() -> Principal {
 fn token(person: bool, permissions: Permissions, role: Role) -> Principal {
     Principal::AccessToken {
         user_id: Some(ME),
+        service_account_id: None,
         organization_id: ORG,
         role: Some(role),
         permissions,
         person,
+        resource: None,
     }
 }
 
 fn access(policy: &Policy, principal: &Principal, role: Role) -> Access {
-    principal.access(policy, ORG, Some(role)).unwrap()
+    principal
+        .access(policy, ORG, Some(&Standing::new(role)), None)
+        .unwrap()
+}
+
+/// Creating an unrestricted key for the caller, whose organization role is `role`.
+fn create_key(
+    policy: &Policy,
+    principal: &Principal,
+    role: Role,
+    scopes: Permissions,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(Holder, Option<DateTime<Utc>>), Denial> {
+    rules::create_key(
+        principal,
+        policy,
+        ORG,
+        Some(&Standing::new(role)),
+        KeyRequest {
+            scopes,
+            expires_at,
+            resources: None,
+        },
+    )
 }
 
 #[tokio::test]
@@ -115,7 +151,7 @@ async fn a_key_acts_on_another_key_only_when_it_holds_all_of_that_keys_permissio
                         for action in [KeyAction::Get, KeyAction::Revoke, KeyAction::Rotate] {
                             let target = KeyTarget {
                                 id: OTHER_KEY,
-                                user_id: owner,
+                                holder: Holder::User(owner),
                                 effective: set_or_empty(&target_effective),
                             };
                             let got = rules::manage_key(&principal, &access, &target, action);
@@ -156,7 +192,7 @@ async fn a_key_acts_on_another_key_only_when_it_holds_all_of_that_keys_permissio
             }
         }
     }
-    assert_eq!(cases, 4 * 15 * 15 * 4 * 2 * 3);
+    assert_eq!(cases, 5 * 15 * 15 * 5 * 2 * 3);
 }
 
 fn set_or_empty(names: &BTreeSet<&'static str>) -> Permissions {
@@ -176,7 +212,7 @@ async fn a_key_may_always_get_revoke_and_rotate_itself() {
             let access = access(&policy, &principal, role);
             let itself = KeyTarget {
                 id: MY_KEY,
-                user_id: ME,
+                holder: Holder::User(ME),
                 effective: Permissions::ALL,
             };
             for action in [KeyAction::Get, KeyAction::Revoke, KeyAction::Rotate] {
@@ -194,7 +230,7 @@ async fn a_key_may_always_get_revoke_and_rotate_itself() {
 async fn people_manage_their_own_keys_admins_others_and_nobody_rotates_someone_elses() {
     let policy = policy().await;
     let root = Principal::Root;
-    let root_access = root.access(&policy, ORG, None).unwrap();
+    let root_access = root.access(&policy, ORG, None, None).unwrap();
     for role in ROLES {
         let principal = session();
         let access = access(&policy, &principal, role);
@@ -202,7 +238,7 @@ async fn people_manage_their_own_keys_admins_others_and_nobody_rotates_someone_e
         for (owner, own) in [(ME, true), (SOMEONE, false)] {
             let target = KeyTarget {
                 id: OTHER_KEY,
-                user_id: owner,
+                holder: Holder::User(owner),
                 effective: Permissions::ALL,
             };
             for action in [KeyAction::Get, KeyAction::Revoke, KeyAction::Rotate] {
@@ -239,7 +275,7 @@ async fn access_tokens_read_keys_but_never_create_revoke_or_rotate_them() {
         let access = access(&policy, &principal, Role::Owner);
         let own = KeyTarget {
             id: OTHER_KEY,
-            user_id: ME,
+            holder: Holder::User(ME),
             effective: Permissions::ALL,
         };
         assert_eq!(
@@ -254,7 +290,13 @@ async fn access_tokens_read_keys_but_never_create_revoke_or_rotate_them() {
             );
         }
         assert_eq!(
-            rules::create_key(&principal, &access, Permissions::ALL.compact(), None),
+            create_key(
+                &policy,
+                &principal,
+                Role::Owner,
+                Permissions::ALL.compact(),
+                None
+            ),
             Err(Denial::TokenManagesNoKeys)
         );
     }
@@ -267,7 +309,6 @@ async fn a_new_keys_scopes_lie_within_its_creators_permissions_named_as_asked() 
     for role in ROLES {
         for acting in scope_sets() {
             let principal = key(&acting, None);
-            let access = access(&policy, &principal, role);
             let held: BTreeSet<_> = role_grants(role)
                 .intersection(&expand(&acting))
                 .copied()
@@ -278,12 +319,12 @@ async fn a_new_keys_scopes_lie_within_its_creators_permissions_named_as_asked() 
                     .filter(|name| !expand(&[**name].into()).is_subset(&held))
                     .copied()
                     .collect();
-                let got = rules::create_key(&principal, &access, set(&asked), None);
+                let got = create_key(&policy, &principal, role, set(&asked), None);
                 let case = format!("{role} key {acting:?} creating {asked:?}");
                 match got {
                     Ok((owner, _)) => {
                         assert!(missing.is_empty(), "{case}");
-                        assert_eq!(owner, ME, "{case}");
+                        assert_eq!(owner, Holder::User(ME), "{case}");
                     }
                     Err(denial) => {
                         assert_eq!(denial.missing().map(names), Some(missing), "{case}");
@@ -293,11 +334,10 @@ async fn a_new_keys_scopes_lie_within_its_creators_permissions_named_as_asked() 
             }
         }
     }
-    assert_eq!(cases, 4 * 15 * 15);
+    assert_eq!(cases, 5 * 15 * 15);
     let root = Principal::Root;
-    let root_access = root.access(&policy, ORG, None).unwrap();
     assert_eq!(
-        rules::create_key(&root, &root_access, Permissions::ALL, None),
+        create_key(&policy, &root, Role::Owner, Permissions::ALL, None),
         Err(Denial::RootOwnsNoKeys)
     );
 }
@@ -313,7 +353,6 @@ async fn a_key_created_with_a_key_never_outlives_it() {
     let read = set(&["read"].into());
     for parent in [None, Some(parent_end)] {
         let principal = key(&admin, parent);
-        let access = access(&policy, &principal, Role::Owner);
         for asked in [None, Some(before), Some(parent_end), Some(after)] {
             let want = match (parent, asked) {
                 (None, asked) => Ok(asked),
@@ -321,16 +360,15 @@ async fn a_key_created_with_a_key_never_outlives_it() {
                 (Some(end), Some(at)) if at > end => Err(Denial::OutlivesCreatingKey),
                 (Some(_), Some(at)) => Ok(Some(at)),
             };
-            let got = rules::create_key(&principal, &access, read, asked).map(|(_, at)| at);
+            let got = create_key(&policy, &principal, Role::Owner, read, asked).map(|(_, at)| at);
             assert_eq!(got, want, "parent {parent:?}, asked {asked:?}");
         }
     }
     // A session's key expires when asked, or never.
     let principal = session();
-    let access = access(&policy, &principal, Role::Owner);
     assert_eq!(
-        rules::create_key(&principal, &access, read, None),
-        Ok((ME, None))
+        create_key(&policy, &principal, Role::Owner, read, None),
+        Ok((Holder::User(ME), None))
     );
 }
 
@@ -367,6 +405,7 @@ async fn admins_assign_roles_and_only_owners_grant_or_take_away_owner() {
                 Some(Role::Admin),
                 Some(Role::Developer),
                 Some(Role::Viewer),
+                Some(Role::Guest),
             ] {
                 for new in ROLES {
                     let want = may_assign(effective, actor_role, current, new);
@@ -382,7 +421,7 @@ async fn admins_assign_roles_and_only_owners_grant_or_take_away_owner() {
             }
         }
     }
-    assert_eq!(cases, 4 * 3 * 5 * 4);
+    assert_eq!(cases, 5 * 3 * 6 * 5);
 }
 
 #[tokio::test]
@@ -438,7 +477,7 @@ async fn every_credential_but_an_access_token_mints_tokens() {
     for principal in principals {
         let want = !matches!(principal, Principal::AccessToken { .. });
         assert_eq!(
-            rules::mint_token(&principal).is_ok(),
+            rules::mint_token(&principal, &access(&policy, &principal, Role::Owner)).is_ok(),
             want,
             "{}",
             principal.auth_method()

@@ -4,7 +4,7 @@ use crate::Store;
 use crate::entity::api_key;
 use crate::errors::{internal, stored_name};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, Error, Permissions};
+use portcullis_domain::{ApiKey, Error, Holder, Permissions, Restriction};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -20,10 +20,20 @@ impl TryFrom<api_key::Model> for ApiKey {
     type Error = Error;
 
     fn try_from(row: api_key::Model) -> Result<Self, Error> {
+        let holder = row
+            .service_account_id
+            .map_or(Holder::User(row.user_id), Holder::ServiceAccount);
+        let resources = row
+            .resources
+            .as_deref()
+            .map(Restriction::from_csv)
+            .transpose()
+            .map_err(|_| Error::internal("a stored key restriction is not valid"))?;
         Ok(Self {
             id: row.id,
             organization_id: row.organization_id,
-            user_id: row.user_id,
+            holder,
+            created_by: row.user_id,
             name: stored_name(&row.name)?,
             key_prefix: row.key_prefix,
             scopes: Permissions::from_csv(&row.scopes),
@@ -31,6 +41,7 @@ impl TryFrom<api_key::Model> for ApiKey {
             expires_at: row.expires_at,
             last_used_at: row.last_used_at,
             replaced_by_id: row.replaced_by_id,
+            resources,
         })
     }
 }
@@ -39,7 +50,7 @@ fn row(key: &ApiKey, key_digest: &str) -> api_key::Model {
     api_key::Model {
         id: key.id,
         organization_id: key.organization_id,
-        user_id: key.user_id,
+        user_id: key.created_by,
         name: key.name.to_string(),
         key_digest: key_digest.to_owned(),
         key_prefix: key.key_prefix.clone(),
@@ -48,6 +59,8 @@ fn row(key: &ApiKey, key_digest: &str) -> api_key::Model {
         expires_at: key.expires_at,
         last_used_at: key.last_used_at,
         replaced_by_id: key.replaced_by_id,
+        service_account_id: key.holder.service_account_id(),
+        resources: key.resources.as_ref().map(Restriction::to_csv),
     }
 }
 
@@ -83,16 +96,21 @@ impl Store {
         row.map(ApiKey::try_from).transpose()
     }
 
-    /// The organization's keys (only `user_id`'s when given), oldest first.
+    /// The organization's keys (only `holder`'s when given), oldest first.
     pub async fn api_keys(
         &self,
         organization_id: Uuid,
-        user_id: Option<Uuid>,
+        holder: Option<Holder>,
     ) -> Result<Vec<ApiKey>, Error> {
         let rows = api_key::Entity::find()
             .filter(api_key::Column::OrganizationId.eq(organization_id))
-            .apply_if(user_id, |query, user_id| {
-                query.filter(api_key::Column::UserId.eq(user_id))
+            .apply_if(holder, |query, holder| match holder {
+                Holder::User(id) => query
+                    .filter(api_key::Column::UserId.eq(id))
+                    .filter(api_key::Column::ServiceAccountId.is_null()),
+                Holder::ServiceAccount(id) => {
+                    query.filter(api_key::Column::ServiceAccountId.eq(id))
+                }
             })
             .order_by_asc(api_key::Column::CreatedAt)
             .order_by_asc(api_key::Column::Id)

@@ -1,11 +1,11 @@
 //! Pending invitations, stored by the digest of their link's token. Accepting one (as a
 //! member, or by signing up) deletes it in the same transaction that adds the member.
 
-use crate::entity::{invitation, membership, organization, user};
+use crate::entity::{grant, invitation, membership, organization, user};
 use crate::errors::{conflict_or_internal, internal, stored_email, stored_role};
 use crate::{NewUser, Store};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Error, Invitation, InvitationDetails, Name, Organization, User};
+use portcullis_domain::{Error, Invitation, InvitationDetails, Name, Organization, RoleAt, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -23,6 +23,8 @@ impl TryFrom<invitation::Model> for Invitation {
             organization_id: row.organization_id,
             email: stored_email(&row.email)?,
             role: stored_role(&row.role)?,
+            grants: RoleAt::from_csv(row.grants.as_deref().unwrap_or_default())
+                .map_err(|_| Error::internal("stored invitation grants are not valid"))?,
             invited_by: row.invited_by,
             created_at: row.created_at,
             expires_at: row.expires_at,
@@ -60,6 +62,21 @@ async fn insert_membership(
     .exec_without_returning(db)
     .await
     .map_err(|err| conflict_or_internal(err, ALREADY_MEMBER))?;
+    for given in &invitation.grants {
+        grant::Entity::insert(
+            grant::Model {
+                organization_id: invitation.organization_id,
+                holder_id: user_id,
+                resource: given.resource.to_string(),
+                role: given.role.as_str().to_owned(),
+                created_at: joined_at,
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map_err(internal)?;
+    }
     Ok(())
 }
 
@@ -86,6 +103,7 @@ impl Store {
             token_digest: token_digest.to_owned(),
             created_at: invitation.created_at,
             expires_at: invitation.expires_at,
+            grants: (!invitation.grants.is_empty()).then(|| RoleAt::to_csv(&invitation.grants)),
         };
         invitation::Entity::insert(row.into_active_model())
             .exec_without_returning(&tx)

@@ -4,7 +4,8 @@
 //! Times always come from the caller (the domain clock), never from the database's `now()`.
 //!
 //! The methods live next to what they store: `users`, `sessions`, `organizations`, `members`,
-//! `api_keys`, `audit`, `signing_keys`, `invitations`, `password_resets`.
+//! `api_keys`, `audit`, `signing_keys`, `invitations`, `password_resets`, `service_accounts`
+//! (with grants).
 
 mod api_keys;
 mod audit;
@@ -15,11 +16,13 @@ mod members;
 mod notifications;
 mod organizations;
 mod password_resets;
+mod service_accounts;
 mod sessions;
 mod signing_keys;
 mod users;
 
 pub use notifications::{Notice, Subscription};
+pub use service_accounts::AccountChanges;
 
 use chrono::{DateTime, Utc};
 use migration::{Migrator, MigratorTrait};

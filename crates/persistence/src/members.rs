@@ -6,6 +6,7 @@ use crate::entity::{membership, organization, user};
 use crate::errors::{
     conflict_or_internal, internal, stored_email, stored_optional_name, stored_role,
 };
+use crate::service_accounts::{delete_grants_of, grants_in, grants_of};
 use chrono::{DateTime, Utc};
 use portcullis_domain::{Error, Member, Membership, Role};
 use sea_orm::sea_query::{Expr, LockType};
@@ -23,6 +24,7 @@ fn member(row: membership::Model, user: Option<user::Model>) -> Result<Member, E
         name: stored_optional_name(user.name.as_deref())?,
         role: stored_role(&row.role)?,
         joined_at: row.joined_at,
+        grants: Vec::new(),
     })
 }
 
@@ -37,7 +39,7 @@ async fn member_rows(
     if let Some(user_id) = user_id {
         query = query.filter(membership::Column::UserId.eq(user_id));
     }
-    query
+    let mut members = query
         .find_also_related(user::Entity)
         .order_by_asc(membership::Column::JoinedAt)
         .order_by_asc(membership::Column::UserId)
@@ -46,7 +48,21 @@ async fn member_rows(
         .map_err(internal)?
         .into_iter()
         .map(|(row, user)| member(row, user))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let grants = match user_id {
+        Some(user_id) => grants_of(db, organization_id, user_id)
+            .await?
+            .into_iter()
+            .map(|grant| (user_id, grant))
+            .collect(),
+        None => grants_in(db, organization_id).await?,
+    };
+    for (holder, grant) in grants {
+        if let Some(member) = members.iter_mut().find(|m| m.user_id == holder) {
+            member.grants.push(grant);
+        }
+    }
+    Ok(members)
 }
 
 /// Serializes changes to one organization's owners. PostgreSQL: a row lock on the
@@ -206,6 +222,7 @@ impl Store {
             .exec(&tx)
             .await
             .map_err(internal)?;
+        delete_grants_of(&tx, organization_id, user_id).await?;
         tx.commit().await.map_err(internal)?;
         Ok(true)
     }

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use portcullis_domain::{
-    ApiKey, AuditEvent, Email, Error, Name, OrgSlug, Organization, Permission, Role, Session,
-    new_id,
+    ApiKey, AuditEvent, Email, Error, Holder, Name, OrgSlug, Organization, Permission, Role,
+    Session, new_id,
 };
 use portcullis_persistence::{NewUser, Page, Store};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
@@ -105,7 +105,8 @@ fn api_key(organization_id: Uuid, user_id: Uuid, scopes: &[Permission]) -> ApiKe
     ApiKey {
         id: new_id(),
         organization_id,
-        user_id,
+        holder: Holder::User(user_id),
+        created_by: user_id,
         name: Name::parse("deploy bot").unwrap(),
         key_prefix: "pcl_abcdefgh".to_owned(),
         scopes: scopes.iter().copied().collect(),
@@ -113,6 +114,7 @@ fn api_key(organization_id: Uuid, user_id: Uuid, scopes: &[Permission]) -> ApiKe
         expires_at: None,
         last_used_at: None,
         replaced_by_id: None,
+        resources: None,
     }
 }
 
@@ -572,7 +574,10 @@ async fn api_keys_rotate_with_and_without_grace() {
             [k1.clone(), k2.clone()]
         );
         assert_eq!(
-            store.api_keys(acme.id, Some(bob)).await.unwrap(),
+            store
+                .api_keys(acme.id, Some(Holder::User(bob)))
+                .await
+                .unwrap(),
             std::slice::from_ref(&k2)
         );
         assert!(store.api_keys(globex.id, None).await.unwrap().is_empty());

@@ -3,7 +3,8 @@
 //! in a temporary directory.
 
 use portcullis_client::types::{
-    ApiKey, AuditEvent, CreatedApiKeyBody, MeBody, Member, Organization, Role, SessionListItem,
+    ApiKey, AuditEvent, CreatedApiKeyBody, Grant, MeBody, Member, Organization, Role,
+    ServiceAccount, SessionListItem,
 };
 use portcullis_tests::{Backend, Person, TestApp, backend_tests, expect_json, spawn_app};
 use serde_json::Value;
@@ -15,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 backend_tests!(
     a_person_logs_in_and_runs_an_organization_from_the_terminal,
     a_deploy_key_works_through_portcullis_token_and_is_rotated,
+    a_service_account_deploys_one_project_and_a_contractor_gets_a_grant,
     settings_come_from_flags_then_environment_then_the_file,
     a_config_file_others_can_read_is_refused,
     each_failure_has_its_exit_code,
@@ -364,6 +366,94 @@ async fn a_person_logs_in_and_runs_an_organization_from_the_terminal(backend: Ba
         .await
         .expect("GET /me");
     assert_eq!(resp.status(), 401);
+}
+
+async fn a_service_account_deploys_one_project_and_a_contractor_gets_a_grant(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let contractor = app.person().await;
+    let person = Terminal::new()
+        .with_env("PORTCULLIS_ORG", "acme")
+        .logged_in(&app, &owner)
+        .await;
+    person.ok(&["orgs", "create", "acme"]).await;
+
+    // A CI account whose key deploys projects/web and nothing else.
+    let account: ServiceAccount = person
+        .json(&[
+            "service-accounts",
+            "create",
+            "ci",
+            "--role",
+            "viewer",
+            "--json",
+        ])
+        .await;
+    assert_eq!(account.role, Role::Viewer);
+    let sa = account.id.to_string();
+    person
+        .ok(&[
+            "grants",
+            "set",
+            "projects/web",
+            "developer",
+            "--service-account",
+            &sa,
+        ])
+        .await;
+    let key = person
+        .ok(&[
+            "service-accounts",
+            "create-key",
+            &sa,
+            "--name",
+            "deploy",
+            "--scope",
+            "deploy",
+            "--resource",
+            "projects/web",
+        ])
+        .await
+        .stdout
+        .trim()
+        .to_owned();
+    let ci = Terminal::new()
+        .with_env("PORTCULLIS_URL", &app.address)
+        .with_env("PORTCULLIS_TOKEN", &key);
+    let at = |resource: &'static str| ["authorize", "deploy", "--resource", resource];
+    assert_eq!(ci.ok(&at("projects/web/environments/prod")).await.code, 0);
+    assert_exit(&ci.run(&at("projects/webshop")).await, 5, "outside");
+    assert_exit(
+        &ci.run(&["authorize", "deploy"]).await,
+        5,
+        "organization-wide",
+    );
+
+    // A guest contractor who sees one project.
+    person
+        .ok(&["members", "add", &contractor.email, "--role", "guest"])
+        .await;
+    let member = ["--member", contractor.email.as_str()];
+    person
+        .ok(&[&["grants", "set", "projects/web", "viewer"][..], &member].concat())
+        .await;
+    let grants: Vec<Grant> = person
+        .json(&[&["grants", "list", "--json"][..], &member].concat())
+        .await;
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].resource, "projects/web");
+    assert_eq!(grants[0].role, Role::Viewer);
+    person
+        .ok(&[&["grants", "remove", "projects/web"][..], &member].concat())
+        .await;
+    let grants: Vec<Grant> = person
+        .json(&[&["grants", "list", "--json"][..], &member].concat())
+        .await;
+    assert!(grants.is_empty());
+
+    // Deleting the account ends its key.
+    person.ok(&["service-accounts", "delete", &sa]).await;
+    assert_exit(&ci.run(&at("projects/web")).await, 4, "");
 }
 
 async fn a_deploy_key_works_through_portcullis_token_and_is_rotated(backend: Backend) {

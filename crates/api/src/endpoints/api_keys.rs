@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{ApiKey, Name};
+use portcullis_domain::{ApiKey, Error, Name, Restriction};
 use uuid::Uuid;
 
 pub struct ApiKeysApi;
@@ -30,6 +30,25 @@ pub struct CreateApiKey {
     /// In the future. Omitted: the key does not expire; a key created with a key inherits the
     /// creating key's expiry and cannot expire later.
     pub expires_at: Option<DateTime<Utc>>,
+    /// 1 to 16 resource paths (`projects/web`): the key acts only at or below them and has no
+    /// organization-wide power. Omitted: organization-wide. Each path is 1 to 8 segments joined
+    /// by `/`, each matching `^[a-z0-9][a-z0-9._-]{0,62}$`.
+    pub resources: Option<Vec<String>>,
+}
+
+impl CreateApiKey {
+    pub(crate) fn into_new(self) -> Result<NewApiKey, Error> {
+        Ok(NewApiKey {
+            name: Name::parse(&self.name)?,
+            scopes: permission_set(&self.scopes),
+            expires_at: self.expires_at,
+            resources: self
+                .resources
+                .as_deref()
+                .map(Restriction::parse)
+                .transpose()?,
+        })
+    }
 }
 
 #[derive(Debug, Object)]
@@ -50,7 +69,12 @@ pub struct CreatedApiKeyBody {
     /// As granted (`admin` implies the rest).
     pub scopes: Vec<PermissionName>,
     pub organization_id: Uuid,
-    pub user_id: Uuid,
+    /// The key's user; null for a service account's key.
+    pub user_id: Nullable<Uuid>,
+    /// The service account whose key it is; null for a person's key.
+    pub service_account_id: Nullable<Uuid>,
+    /// The resource paths it is restricted to; null: organization-wide.
+    pub resources: Nullable<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Nullable<DateTime<Utc>>,
     /// Null: a new key has not been rotated.
@@ -67,7 +91,12 @@ pub struct ApiKeyBody {
     /// As granted (`admin` implies the rest).
     pub scopes: Vec<PermissionName>,
     pub organization_id: Uuid,
-    pub user_id: Uuid,
+    /// The key's user; null for a service account's key.
+    pub user_id: Nullable<Uuid>,
+    /// The service account whose key it is; null for a person's key.
+    pub service_account_id: Nullable<Uuid>,
+    /// The resource paths it is restricted to; null: organization-wide.
+    pub resources: Nullable<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Nullable<DateTime<Utc>>,
     /// Written in batches: may lag by a few seconds.
@@ -84,7 +113,9 @@ impl From<ApiKey> for ApiKeyBody {
             key_prefix: k.key_prefix,
             scopes: permission_names(k.scopes),
             organization_id: k.organization_id,
-            user_id: k.user_id,
+            user_id: k.holder.user_id().into(),
+            service_account_id: k.holder.service_account_id().into(),
+            resources: k.resources.as_ref().map(Restriction::names).into(),
             created_at: k.created_at,
             expires_at: k.expires_at.into(),
             last_used_at: k.last_used_at.into(),
@@ -108,7 +139,9 @@ impl From<CreatedApiKey> for CreatedApiKeyResponse {
             key_prefix: key.key_prefix,
             scopes: permission_names(key.scopes),
             organization_id: key.organization_id,
-            user_id: key.user_id,
+            user_id: key.holder.user_id().into(),
+            service_account_id: key.holder.service_account_id().into(),
+            resources: key.resources.as_ref().map(Restriction::names).into(),
             created_at: key.created_at,
             expires_at: key.expires_at.into(),
             replaced_by_id: key.replaced_by_id.into(),
@@ -119,7 +152,9 @@ impl From<CreatedApiKey> for CreatedApiKeyResponse {
 #[OpenApi(prefix_path = "/api/v1/organizations", tag = "Tag::ApiKeys")]
 impl ApiKeysApi {
     /// Create an API key for the caller in this organization (any member). Its scopes must lie
-    /// within the caller's permissions; a key created with a key never outlives it.
+    /// within the caller's permissions (at each of its `resources`, when restricted); a key
+    /// created with a key never outlives it, and one created with a restricted key is restricted
+    /// within that key's resources.
     #[oai(
         path = "/:org_id/api-keys",
         method = "post",
@@ -132,16 +167,7 @@ impl ApiKeysApi {
         org_id: Path<Uuid>,
         body: JsonBody<CreateApiKey>,
     ) -> Answer<CreatedApiKeyResponse, CreateStatuses> {
-        let CreateApiKey {
-            name,
-            scopes,
-            expires_at,
-        } = body.0;
-        let new = NewApiKey {
-            name: Name::parse(&name)?,
-            scopes: permission_set(&scopes),
-            expires_at,
-        };
+        let new = body.0.into_new()?;
         Ok(api_keys::create(&state, &caller, org_id.0, new)
             .await?
             .into())

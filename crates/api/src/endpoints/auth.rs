@@ -12,7 +12,7 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use portcullis_domain::{Email, Error, Name, Session};
+use portcullis_domain::{Email, Error, Name, ResourcePath, Session};
 use uuid::Uuid;
 
 pub struct AuthApi;
@@ -101,6 +101,9 @@ pub struct PasswordChange {
 pub struct TokenRequest {
     /// Required for sessions and the root token; defaults to an API key's organization.
     pub organization_id: Option<Uuid>,
+    /// A resource path: the token carries the permissions at it (claim `res`) and acts only at
+    /// or below it. Required for a key restricted to resources.
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -362,7 +365,8 @@ impl AuthApi {
     }
 
     /// Mint a 5-minute access token (EdDSA JWT) carrying the caller's effective permissions in
-    /// one organization. Access tokens cannot mint access tokens.
+    /// one organization, or at one resource there (claim `res`: the token then acts only at or
+    /// below it). Access tokens cannot mint access tokens.
     #[oai(path = "/token", method = "post", operation_id = "create_access_token")]
     async fn token(
         &self,
@@ -370,8 +374,12 @@ impl AuthApi {
         caller: Caller,
         body: JsonBody<Option<TokenRequest>>,
     ) -> Answer<Json<AccessTokenBody>, TokenStatuses> {
-        let organization_id = body.0.and_then(|b| b.organization_id);
-        let minted = identity::mint_token(&state, &caller, organization_id).await?;
+        let (organization_id, resource) = body
+            .0
+            .map_or((None, None), |b| (b.organization_id, b.resource));
+        let resource = resource.as_deref().map(ResourcePath::parse).transpose()?;
+        let minted =
+            identity::mint_token(&state, &caller, organization_id, resource.as_ref()).await?;
         Ok(Json(AccessTokenBody {
             access_token: minted.token,
             token_type: "Bearer".into(),

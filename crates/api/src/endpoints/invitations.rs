@@ -1,3 +1,4 @@
+use super::grants::ResourceRole;
 use super::{NoContent, Nullable, RoleName, Tag};
 use crate::body::JsonBody;
 use crate::credentials::Caller;
@@ -29,6 +30,8 @@ pub struct CreateInvitation {
     pub email: String,
     /// The role given on joining; only an owner invites an `owner`.
     pub role: RoleName,
+    /// Grants given on joining, on top of `role`.
+    pub grants: Option<Vec<ResourceRole>>,
 }
 
 /// A created or resent invitation; `invite_url` appears only here.
@@ -39,6 +42,8 @@ pub struct InvitationBody {
     pub organization_id: Uuid,
     pub email: String,
     pub role: RoleName,
+    /// Given on joining, on top of `role`.
+    pub grants: Vec<ResourceRole>,
     /// The inviting user (null for the root token).
     pub invited_by: Nullable<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -55,6 +60,7 @@ impl From<IssuedInvitation> for InvitationBody {
             organization_id: i.organization_id,
             email: i.email.to_string(),
             role: i.role.into(),
+            grants: i.grants.into_iter().map(Into::into).collect(),
             invited_by: i.invited_by.into(),
             created_at: i.created_at,
             expires_at: i.expires_at,
@@ -70,6 +76,7 @@ pub struct PendingInvitation {
     pub organization_id: Uuid,
     pub email: String,
     pub role: RoleName,
+    pub grants: Vec<ResourceRole>,
     pub invited_by: Nullable<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -82,6 +89,7 @@ impl From<Invitation> for PendingInvitation {
             organization_id: i.organization_id,
             email: i.email.to_string(),
             role: i.role.into(),
+            grants: i.grants.into_iter().map(Into::into).collect(),
             invited_by: i.invited_by.into(),
             created_at: i.created_at,
             expires_at: i.expires_at,
@@ -159,7 +167,15 @@ impl InvitationsApi {
         let email = Email::parse(&body.0.email)?;
         let role = body.0.role.into();
         let base = state.link_base(request.headers());
-        let issued = invitations::create(&state, &caller, org_id.0, email, role, &base).await?;
+        let grants = body
+            .0
+            .grants
+            .iter()
+            .flatten()
+            .map(ResourceRole::parse)
+            .collect::<Result<_, _>>()?;
+        let issued =
+            invitations::create(&state, &caller, org_id.0, email, role, grants, &base).await?;
         Ok(CreatedInvitation::Created(Json(issued.into())))
     }
 

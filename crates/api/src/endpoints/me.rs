@@ -7,6 +7,7 @@ use crate::statuses;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use portcullis_domain::{ResourcePath, Restriction};
 use uuid::Uuid;
 
 pub struct MeApi;
@@ -33,17 +34,32 @@ pub struct MeBody {
     /// Effective permissions there, spelled out (empty for a session: see `memberships`).
     pub scopes: Vec<PermissionName>,
     pub memberships: Vec<MembershipBody>,
+    /// The service account a key or access token acts for; null otherwise.
+    pub service_account: Nullable<ServiceAccountRef>,
+    /// The resource paths a key is restricted to; null when unrestricted or not a key.
+    pub resources: Nullable<Vec<String>>,
+}
+
+#[derive(Debug, Object)]
+pub struct ServiceAccountRef {
+    pub id: Uuid,
+    pub name: String,
+    pub organization_id: Uuid,
 }
 
 #[derive(Debug, Object)]
 pub struct AuthorizeBody {
     pub allowed: bool,
-    /// Null for the root token.
+    /// Null for the root token and service accounts.
     pub user_id: Nullable<Uuid>,
+    /// The service account behind a key or access token; null otherwise.
+    pub service_account_id: Nullable<Uuid>,
     pub organization_id: Uuid,
-    /// Null for the root token.
+    /// The resource decided at; null: organization-wide.
+    pub resource: Nullable<String>,
+    /// The role in effect there. Null for the root token.
     pub role: Nullable<RoleName>,
-    /// Effective permissions in the organization.
+    /// Effective permissions there.
     pub scopes: Vec<PermissionName>,
     pub auth_method: AuthMethodName,
 }
@@ -58,6 +74,7 @@ pub enum AuthorizeResponse {
         #[oai(header = "X-Portcullis-Organization")] String,
         #[oai(header = "X-Portcullis-Role")] String,
         #[oai(header = "X-Portcullis-Scopes")] String,
+        #[oai(header = "X-Portcullis-Service-Account")] String,
     ),
 }
 
@@ -81,11 +98,24 @@ impl MeApi {
                     role: m.role.into(),
                 })
                 .collect(),
+            service_account: me
+                .service_account
+                .map(|account| ServiceAccountRef {
+                    id: account.id,
+                    name: account.name.into_inner(),
+                    organization_id: account.organization_id,
+                })
+                .into(),
+            resources: caller
+                .principal
+                .restriction()
+                .map(Restriction::names)
+                .into(),
         }))
     }
 
-    /// Forward-auth check: may the caller use `permission` in the organization? For nginx
-    /// `auth_request` and Traefik `forwardAuth`.
+    /// Forward-auth check: may the caller use `permission` in the organization, or at
+    /// `resource` there? For nginx `auth_request` and Traefik `forwardAuth`.
     #[oai(path = "/authorize", method = "get", operation_id = "authorize")]
     async fn authorize(
         &self,
@@ -94,10 +124,21 @@ impl MeApi {
         permission: Query<PermissionName>,
         /// Defaults to the organization of an API key or access token.
         organization_id: Query<Option<Uuid>>,
+        /// A resource path (`projects/web/environments/prod`): decide there, with the role in
+        /// effect at it. Omitted: organization-wide.
+        resource: Query<Option<String>>,
     ) -> Answer<AuthorizeResponse, AuthorizeStatuses> {
-        let (organization_id, access) =
-            identity::authorize(&state, &caller, permission.0.into(), organization_id.0).await?;
+        let resource = resource.0.as_deref().map(ResourcePath::parse).transpose()?;
+        let (organization_id, access) = identity::authorize(
+            &state,
+            &caller,
+            permission.0.into(),
+            organization_id.0,
+            resource.as_ref(),
+        )
+        .await?;
         let user_id = caller.principal.user_id();
+        let service_account_id = caller.principal.service_account_id();
         let role = access.role.map(RoleName::from);
         let scopes = access.permissions;
         let headers = (
@@ -109,11 +150,16 @@ impl MeApi {
                 .unwrap_or_default()
                 .to_owned(),
             scopes.to_csv(),
+            service_account_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
         );
         let body = AuthorizeBody {
             allowed: true,
             user_id: user_id.into(),
+            service_account_id: service_account_id.into(),
             organization_id,
+            resource: resource.map(|r| r.to_string()).into(),
             role: role.into(),
             scopes: permission_names(scopes),
             auth_method: caller.principal.auth_method().into(),
@@ -124,6 +170,7 @@ impl MeApi {
             headers.1,
             headers.2,
             headers.3,
+            headers.4,
         ))
     }
 }

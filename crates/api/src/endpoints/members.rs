@@ -1,3 +1,4 @@
+use super::grants::GrantBody;
 use super::{NoContent, Nullable, RoleName, Tag};
 use crate::body::JsonBody;
 use crate::credentials::Caller;
@@ -28,6 +29,8 @@ pub struct MemberBody {
     pub name: Nullable<String>,
     pub role: RoleName,
     pub joined_at: DateTime<Utc>,
+    /// Roles on resources, on top of `role`.
+    pub grants: Vec<GrantBody>,
 }
 
 impl From<Member> for MemberBody {
@@ -38,6 +41,7 @@ impl From<Member> for MemberBody {
             name: m.name.map(|name| name.into_inner()).into(),
             role: m.role.into(),
             joined_at: m.joined_at,
+            grants: m.grants.into_iter().map(Into::into).collect(),
         }
     }
 }

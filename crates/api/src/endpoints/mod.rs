@@ -4,11 +4,13 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod grants;
 pub mod health;
 pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod organizations;
+pub mod service_accounts;
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{
@@ -34,6 +36,8 @@ pub type Apis = (
     members::MembersApi,
     invitations::InvitationsApi,
     api_keys::ApiKeysApi,
+    service_accounts::ServiceAccountsApi,
+    grants::GrantsApi,
     audit::AuditApi,
     admin::AdminApi,
 );
@@ -47,6 +51,8 @@ pub fn apis() -> Apis {
         members::MembersApi,
         invitations::InvitationsApi,
         api_keys::ApiKeysApi,
+        service_accounts::ServiceAccountsApi,
+        grants::GrantsApi,
         audit::AuditApi,
         admin::AdminApi,
     )
@@ -65,6 +71,8 @@ pub enum Tag {
     /// Inviting people by email, and joining by an invitation's link.
     Invitations,
     ApiKeys,
+    /// Non-human members for CI and integrations, their keys and grants.
+    ServiceAccounts,
     Audit,
     /// Platform administration.
     Admin,
@@ -121,6 +129,7 @@ pub enum RoleName {
     Admin,
     Developer,
     Viewer,
+    Guest,
 }
 
 impl From<RoleName> for Role {
@@ -130,6 +139,7 @@ impl From<RoleName> for Role {
             RoleName::Admin => Self::Admin,
             RoleName::Developer => Self::Developer,
             RoleName::Viewer => Self::Viewer,
+            RoleName::Guest => Self::Guest,
         }
     }
 }
@@ -141,6 +151,7 @@ impl From<Role> for RoleName {
             Role::Admin => Self::Admin,
             Role::Developer => Self::Developer,
             Role::Viewer => Self::Viewer,
+            Role::Guest => Self::Guest,
         }
     }
 }

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use portcullis_domain::api_key::{check_expiry, rotation_grace};
 use portcullis_domain::rules::{self, KeyListing};
 use portcullis_domain::{
-    ApiKey, ApiKeySecret, AuditAction, Error, KeyAction, KeyTarget, Name, Permissions,
+    ApiKey, ApiKeySecret, AuditAction, Error, Holder, KeyAction, KeyRequest, KeyTarget, Name,
+    Permissions, Restriction,
 };
 use uuid::Uuid;
 
@@ -17,6 +18,18 @@ pub struct NewApiKey {
     /// As asked: not expanded.
     pub scopes: Permissions,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The paths it is restricted to; `None`: organization-wide.
+    pub resources: Option<Restriction>,
+}
+
+impl NewApiKey {
+    fn request(&self) -> KeyRequest<'_> {
+        KeyRequest {
+            scopes: self.scopes,
+            expires_at: self.expires_at,
+            resources: self.resources.as_ref(),
+        }
+    }
 }
 
 /// A key as created or rotated: the only time its secret exists outside the caller's hands.
@@ -31,30 +44,18 @@ pub async fn create(
     organization_id: Uuid,
     new: NewApiKey,
 ) -> Result<CreatedApiKey, Error> {
-    let access = state.access(caller, organization_id).await?;
-    let now = state.clock.now();
-    check_expiry(new.expires_at, now)?;
-    let (user_id, expires_at) = state.decide(rules::create_key(
+    check_expiry(new.expires_at, state.clock.now())?;
+    let standing = state.standing(caller, organization_id).await?;
+    let (holder, expires_at) = state.decide(rules::create_key(
         &caller.principal,
-        &access,
-        new.scopes,
-        new.expires_at,
-    ))?;
-    let secret = ApiKeySecret::generate(&state.config.key_prefix);
-    let key = ApiKey {
-        id: portcullis_domain::new_id(),
+        &state.policy,
         organization_id,
-        user_id,
-        name: new.name,
-        key_prefix: secret.display_prefix().to_owned(),
-        scopes: new.scopes,
-        created_at: now,
-        expires_at,
-        last_used_at: None,
-        replaced_by_id: None,
-    };
-    state.store.create_api_key(&key, &secret.digest()).await?;
-    let target = Target::ApiKey(key.id);
+        standing.as_deref(),
+        new.request(),
+    ))?;
+    let created_by = creator(state, caller, organization_id).await?;
+    let key = insert(state, organization_id, holder, created_by, new, expires_at).await?;
+    let target = Target::ApiKey(key.key.id);
     audit::record(
         state,
         caller,
@@ -63,19 +64,105 @@ pub async fn create(
         target,
     )
     .await?;
+    Ok(key)
+}
+
+/// A key for one of the organization's service accounts: `admin`, and scopes within both the
+/// caller's and the account's grants.
+pub async fn create_for_service_account(
+    state: &AppState,
+    caller: &Caller,
+    organization_id: Uuid,
+    account_id: Uuid,
+    new: NewApiKey,
+) -> Result<CreatedApiKey, Error> {
+    let access = state.access(caller, organization_id).await?;
+    state.decide(rules::administer(&access))?;
+    check_expiry(new.expires_at, state.clock.now())?;
+    let holder = Holder::ServiceAccount(account_id);
+    let account = state
+        .cached_standing(holder, organization_id)
+        .await?
+        .ok_or(Error::NotFound("service account"))?;
+    let standing = state.standing(caller, organization_id).await?;
+    let expires_at = state.decide(rules::create_service_account_key(
+        &caller.principal,
+        &state.policy,
+        organization_id,
+        standing.as_deref(),
+        &account,
+        new.request(),
+    ))?;
+    let created_by = creator(state, caller, organization_id).await?;
+    let key = insert(state, organization_id, holder, created_by, new, expires_at).await?;
+    let target = Target::ApiKey(key.key.id);
+    audit::record(
+        state,
+        caller,
+        organization_id,
+        AuditAction::ApiKeyCreated,
+        target,
+    )
+    .await?;
+    Ok(key)
+}
+
+/// The person behind a new key: the caller, or for a service account's key acting, the person
+/// who made that key.
+async fn creator(state: &AppState, caller: &Caller, organization_id: Uuid) -> Result<Uuid, Error> {
+    if let Some(user_id) = caller.principal.user_id() {
+        return Ok(user_id);
+    }
+    let key_id = caller
+        .principal
+        .api_key_id()
+        .ok_or_else(|| Error::internal("a key's creator is a person or a key"))?;
+    let key = state
+        .store
+        .api_key(organization_id, key_id)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    Ok(key.created_by)
+}
+
+async fn insert(
+    state: &AppState,
+    organization_id: Uuid,
+    holder: Holder,
+    created_by: Uuid,
+    new: NewApiKey,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<CreatedApiKey, Error> {
+    let secret = ApiKeySecret::generate(&state.config.key_prefix);
+    let key = ApiKey {
+        id: portcullis_domain::new_id(),
+        organization_id,
+        holder,
+        created_by,
+        name: new.name,
+        key_prefix: secret.display_prefix().to_owned(),
+        scopes: new.scopes,
+        created_at: state.clock.now(),
+        expires_at,
+        last_used_at: None,
+        replaced_by_id: None,
+        resources: new.resources,
+    };
+    state.store.create_api_key(&key, &secret.digest()).await?;
     Ok(CreatedApiKey { key, secret })
 }
 
-/// Admins see every key of the organization, others their own.
+/// Admins see every key of the organization, others their own (a service account's key: its
+/// account's).
 pub async fn list(
     state: &AppState,
     caller: &Caller,
     organization_id: Uuid,
 ) -> Result<Vec<ApiKey>, Error> {
     let access = state.access(caller, organization_id).await?;
-    match rules::list_keys(&caller.principal, &access) {
+    match state.decide(rules::list_keys(&caller.principal, &access))? {
         KeyListing::All => state.store.api_keys(organization_id, None).await,
-        KeyListing::OwnedBy(user) => state.store.api_keys(organization_id, Some(user)).await,
+        KeyListing::HeldBy(holder) => state.store.api_keys(organization_id, Some(holder)).await,
         KeyListing::None => Ok(Vec::new()),
     }
 }
@@ -167,11 +254,11 @@ async fn target(
         .api_key(organization_id, key_id)
         .await?
         .ok_or(Error::NotFound("API key"))?;
-    let role = state.cached_role(key.user_id, organization_id).await?;
+    let standing = state.cached_standing(key.holder, organization_id).await?;
     let target = KeyTarget {
         id: key.id,
-        user_id: key.user_id,
-        effective: key.effective(&state.policy, role),
+        holder: key.holder,
+        effective: key.effective(&state.policy, standing.as_deref()),
     };
     state.decide(rules::manage_key(
         &caller.principal,

@@ -2,7 +2,7 @@
 
 use crate::credentials::Caller;
 use crate::state::AppState;
-use portcullis_domain::{AuditAction, AuditEvent, Error};
+use portcullis_domain::{AuditAction, AuditEvent, Error, ResourcePath};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -12,6 +12,9 @@ pub(crate) enum Target {
     Invitation(Uuid),
     User(Uuid),
     Organization(Uuid),
+    ServiceAccount(Uuid),
+    /// A grant: its holder and resource, `grant:<holder id>:<path>`.
+    Grant(Uuid, ResourcePath),
 }
 
 impl Target {
@@ -21,6 +24,8 @@ impl Target {
             Self::Invitation(id) => format!("invitation:{id}"),
             Self::User(id) => format!("user:{id}"),
             Self::Organization(id) => format!("organization:{id}"),
+            Self::ServiceAccount(id) => format!("service_account:{id}"),
+            Self::Grant(holder, resource) => format!("grant:{holder}:{resource}"),
         }
     }
 }

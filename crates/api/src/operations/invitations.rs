@@ -9,8 +9,8 @@ use crate::email::invitation_email;
 use crate::state::AppState;
 use portcullis_domain::invitation::INVITATION_LIFETIME;
 use portcullis_domain::{
-    AuditAction, Email, Error, Invitation, InvitationDetails, LinkToken, Permission, Role, User,
-    rules,
+    AuditAction, Email, Error, Invitation, InvitationDetails, LinkToken, Permission, Role, RoleAt,
+    User, rules,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,7 @@ pub async fn create(
     organization_id: Uuid,
     email: Email,
     role: Role,
+    grants: Vec<RoleAt>,
     link_base: &str,
 ) -> Result<IssuedInvitation, Error> {
     let access = state.access(caller, organization_id).await?;
@@ -51,6 +52,7 @@ pub async fn create(
         organization_id,
         email,
         role,
+        grants,
         invited_by: caller.principal.user_id(),
         created_at: now,
         expires_at: now + INVITATION_LIFETIME,
@@ -215,8 +217,8 @@ pub async fn accept(
         .accept_invitation(&invitation, user.id, state.clock.now())
         .await?;
     state
-        .invalidate(Invalidation::Role {
-            user_id: user.id,
+        .invalidate(Invalidation::Standing {
+            holder_id: user.id,
             organization_id: invitation.organization_id,
         })
         .await;

@@ -114,8 +114,8 @@ async fn role_changed(
     action: AuditAction,
 ) -> Result<(), Error> {
     state
-        .invalidate(Invalidation::Role {
-            user_id,
+        .invalidate(Invalidation::Standing {
+            holder_id: user_id,
             organization_id,
         })
         .await;

@@ -43,8 +43,8 @@ pub async fn create(
         .create_organization(&organization, owner)
         .await?;
     state
-        .invalidate(Invalidation::Role {
-            user_id: owner,
+        .invalidate(Invalidation::Standing {
+            holder_id: owner,
             organization_id: organization.id,
         })
         .await;

@@ -28,6 +28,7 @@ pub async fn create(
             name: Name::parse(&form.name)?,
             scopes: scopes(&form)?,
             expires_at: expiry(&form, state.clock.now())?,
+            resources: None,
         };
         api_keys::create(state, &caller, org_id, new).await
     };

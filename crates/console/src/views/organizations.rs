@@ -7,7 +7,7 @@ use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use portcullis_api::operations::{api_keys, members, organizations};
 use portcullis_api::{AppState, Caller};
-use portcullis_domain::{Error, Name, OrgSlug};
+use portcullis_domain::{Error, Holder, Name, OrgSlug};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -135,10 +135,13 @@ pub(crate) async fn organization_page(
     let keys = keys
         .into_iter()
         .map(|key| {
-            let owner = members
-                .iter()
-                .find(|m| m.user_id == key.user_id)
-                .map_or_else(|| key.user_id.to_string(), |m| m.email.to_string());
+            let owner = match key.holder {
+                Holder::User(user_id) => members
+                    .iter()
+                    .find(|m| m.user_id == user_id)
+                    .map_or_else(|| user_id.to_string(), |m| m.email.to_string()),
+                Holder::ServiceAccount(id) => format!("service account {id}"),
+            };
             KeyRow::new(key, owner, now)
         })
         .collect();

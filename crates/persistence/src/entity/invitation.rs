@@ -17,6 +17,8 @@ pub struct Model {
     pub token_digest: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Grants given on joining, as `resource=role` pairs joined by commas.
+    pub grants: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -2,10 +2,12 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod grant;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
 pub mod password_reset;
+pub mod service_account;
 pub mod session;
 pub mod signing_key;
 pub mod user;
