@@ -22,5 +22,7 @@ mod key_management;
 mod me;
 mod rate_limit;
 mod replicas;
+mod resources;
+mod service_accounts;
 mod tokens;
 mod upgrade;

@@ -185,3 +185,198 @@ async fn sessions_and_keys_work_on_either_replica_without_sticky_routing() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn a_grant_removed_on_one_replica_ends_the_access_on_the_other_within_a_second() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let guest = first.person().await;
+    let org = first.organization(&owner).await;
+    first.add_member(&owner, &org, &guest, "guest").await;
+    let grants = format!("/api/v1/organizations/{org}/members/{}/grants", guest.id);
+    let resp = owner
+        .client
+        .put(first.url(&grants))
+        .json(&json!({"resource": "projects/web", "role": "developer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // The guest's session (its cookie works on either replica) checks on the second.
+    let deploy_at_web = || {
+        guest
+            .client
+            .get(second.url("/api/v1/authorize"))
+            .query(&[
+                ("permission", "deploy"),
+                ("organization_id", org.as_str()),
+                ("resource", "projects/web/environments/prod"),
+            ])
+            .send()
+    };
+    assert_eq!(deploy_at_web().await.unwrap().status(), StatusCode::OK);
+
+    let resp = owner
+        .client
+        .delete(first.url(&grants))
+        .query(&[("resource", "projects/web")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let start = Instant::now();
+    loop {
+        let status = deploy_at_web().await.unwrap().status();
+        if status == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the second replica still honours the removed grant: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn lowering_a_service_accounts_role_on_one_replica_lowers_its_key_on_the_other_within_a_second()
+ {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+    let sa_path = format!("/api/v1/organizations/{org}/service-accounts");
+    let resp = owner
+        .client
+        .post(first.url(&sa_path))
+        .json(&json!({"name": "ci", "role": "developer"}))
+        .send()
+        .await
+        .unwrap();
+    let sa = expect_json(resp, 201).await;
+    let sa_path = format!("{sa_path}/{}", sa["id"].as_str().unwrap());
+    let resp = owner
+        .client
+        .post(first.url(&format!("{sa_path}/api-keys")))
+        .json(&json!({"name": "ci", "scopes": ["deploy", "read"]}))
+        .send()
+        .await
+        .unwrap();
+    let key = expect_json(resp, 201).await;
+    let secret = key["key"].as_str().unwrap();
+    assert_eq!(authorize(&second, secret, "deploy").await, StatusCode::OK);
+
+    let resp = owner
+        .client
+        .patch(first.url(&sa_path))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    wait_for_status(&second, secret, "deploy", StatusCode::FORBIDDEN).await;
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn a_grant_set_on_one_replica_gives_access_on_the_other_within_a_second() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let viewer = first.person().await;
+    let org = first.organization(&owner).await;
+    first.add_member(&owner, &org, &viewer, "viewer").await;
+    let key = first.api_key(&viewer, &org, &["read"]).await;
+    let secret = key["key"].as_str().unwrap();
+    let role_at_web = || async {
+        let resp = second
+            .http
+            .get(second.url("/api/v1/authorize"))
+            .query(&[("permission", "read"), ("resource", "projects/web")])
+            .header("X-API-Key", secret)
+            .send()
+            .await
+            .unwrap();
+        expect_json(resp, 200).await["role"].clone()
+    };
+    // The second replica has seen the member without the grant.
+    assert_eq!(role_at_web().await, "viewer");
+
+    let resp = owner
+        .client
+        .put(first.url(&format!(
+            "/api/v1/organizations/{org}/members/{}/grants",
+            viewer.id
+        )))
+        .json(&json!({"resource": "projects/web", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let start = Instant::now();
+    while role_at_web().await != "admin" {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the second replica does not see the new grant after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn a_service_account_deleted_on_one_replica_has_its_key_refused_on_the_other_within_a_second()
+{
+    let first = spawn_app(Backend::Postgres).await;
+    let second = first.replica().await;
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+    let resp = owner
+        .client
+        .post(first.url(&format!("/api/v1/organizations/{org}/service-accounts")))
+        .json(&json!({"name": "ci", "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    let sa = expect_json(resp, 201).await;
+    let sa_path = format!(
+        "/api/v1/organizations/{org}/service-accounts/{}",
+        sa["id"].as_str().unwrap()
+    );
+    let resp = owner
+        .client
+        .post(first.url(&format!("{sa_path}/api-keys")))
+        .json(&json!({"name": "ci", "scopes": ["read"]}))
+        .send()
+        .await
+        .unwrap();
+    let key = expect_json(resp, 201).await;
+    let secret = key["key"].as_str().unwrap();
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+
+    let resp = owner
+        .client
+        .delete(first.url(&sa_path))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    wait_for_status(&second, secret, "read", StatusCode::UNAUTHORIZED).await;
+}
