@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 backend_tests!(
+    an_owner_creates_a_service_account_gives_it_a_grant_and_deletes_it,
     a_person_signs_in_creates_an_organization_and_mints_a_key_shown_once,
     a_refused_key_shows_the_apis_message_beside_the_form_and_keeps_the_input,
     revoking_a_key_asks_for_confirmation_then_the_key_stops_working,
@@ -547,5 +548,78 @@ async fn a_reset_link_sets_a_new_password_that_signs_in(backend: Backend) {
     fill(&browser, "input[name=password]", "a fresh passphrase").await;
     follow(&browser, "button[type=submit]").await;
     assert_eq!(browser.current_url().await.unwrap().path(), "/console");
+    browser.close().await.unwrap();
+}
+
+/// What the API says: `path` read with the root token.
+async fn api_get(app: &TestApp, path: &str) -> serde_json::Value {
+    let resp = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(&app.root_token)
+        .send()
+        .await
+        .unwrap();
+    expect_json(resp, 200).await
+}
+
+async fn an_owner_creates_a_service_account_gives_it_a_grant_and_deletes_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (browser, _driver) = browser().await;
+    signed_in(&app, &browser).await;
+    let org = create_organization(&app, &browser).await;
+    let accounts_path = format!("/api/v1/organizations/{org}/service-accounts");
+
+    let form = "form[action$='/service-accounts']";
+    fill(&browser, &format!("{form} input[name=name]"), "deployer").await;
+    follow(&browser, &format!("{form} button")).await;
+    let accounts = api_get(&app, &accounts_path).await;
+    assert_eq!(accounts[0]["name"], "deployer");
+    assert_eq!(accounts[0]["role"], "viewer");
+    let id = accounts[0]["id"].as_str().unwrap().to_owned();
+    assert!(text(&browser, "#account-list").await.contains("deployer"));
+
+    let grant = "form[action$='/grants']";
+    browser
+        .find(Locator::Css(&format!("{grant} select[name=holder]")))
+        .await
+        .unwrap()
+        .select_by_value(&format!("service_account:{id}"))
+        .await
+        .unwrap();
+    fill(
+        &browser,
+        &format!("{grant} input[name=resource]"),
+        "projects/web",
+    )
+    .await;
+    browser
+        .find(Locator::Css(&format!("{grant} select[name=role]")))
+        .await
+        .unwrap()
+        .select_by_value("developer")
+        .await
+        .unwrap();
+    follow(&browser, &format!("{grant} button")).await;
+    let grants = api_get(&app, &format!("{accounts_path}/{id}/grants")).await;
+    assert_eq!(grants[0]["resource"], "projects/web");
+    assert_eq!(grants[0]["role"], "developer");
+    assert!(
+        text(&browser, "#account-list")
+            .await
+            .contains("projects/web")
+    );
+    screenshot(&browser, "service-accounts").await;
+
+    follow(&browser, "#account-list form.grant button").await;
+    let grants = api_get(&app, &format!("{accounts_path}/{id}/grants")).await;
+    assert_eq!(grants, serde_json::json!([]));
+
+    follow(
+        &browser,
+        &format!("form[action$='/service-accounts/{id}/delete'] button"),
+    )
+    .await;
+    assert_eq!(api_get(&app, &accounts_path).await, serde_json::json!([]));
     browser.close().await.unwrap();
 }

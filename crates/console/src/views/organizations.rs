@@ -148,10 +148,10 @@ pub(crate) async fn organization_page(
                     .iter()
                     .find(|m| m.user_id == user_id)
                     .map_or_else(|| user_id.to_string(), |m| m.email.to_string()),
-                Holder::ServiceAccount(id) => accounts
-                    .iter()
-                    .find(|a| a.id == id)
-                    .map_or_else(|| id.to_string(), |a| format!("{} (service account)", a.name)),
+                Holder::ServiceAccount(id) => accounts.iter().find(|a| a.id == id).map_or_else(
+                    || id.to_string(),
+                    |a| format!("{} (service account)", a.name),
+                ),
             };
             KeyRow::new(key, owner, now)
         })
