@@ -46,9 +46,9 @@ pub enum Command {
     /// Service accounts of the organization: non-human members for CI and integrations.
     #[command(subcommand, name = "service-accounts")]
     ServiceAccounts(ServiceAccountsCommand),
-    /// Roles on resources (`projects/web`) for a member or a service account.
+    /// Invitations to the organization.
     #[command(subcommand)]
-    Grants(GrantsCommand),
+    Invitations(InvitationsCommand),
     /// Your sessions (needs a session: `portcullis login`).
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -124,6 +124,9 @@ pub enum MembersCommand {
         #[arg(long, value_enum)]
         role: Role,
     },
+    /// A member's roles on resources.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
     /// Change a member's role.
     SetRole {
         /// The member's user id or email.
@@ -155,6 +158,9 @@ pub enum KeysCommand {
         /// Restrict the key to this resource path; repeat for several (up to 16).
         #[arg(long = "resource")]
         resources: Vec<String>,
+        /// Create it for this service account (needs admin) instead of for yourself.
+        #[arg(long)]
+        service_account: Option<uuid::Uuid>,
     },
     /// Show one key.
     Show { key_id: uuid::Uuid },
@@ -195,55 +201,52 @@ pub enum ServiceAccountsCommand {
     },
     /// Delete a service account; its keys stop working at once.
     Delete { service_account: uuid::Uuid },
-    /// Create a key for a service account and print it once, alone on standard output.
-    CreateKey {
-        service_account: uuid::Uuid,
-        #[arg(long)]
-        name: String,
-        /// A permission the key carries; repeat for several.
-        #[arg(long = "scope", value_enum, required = true)]
-        scopes: Vec<Permission>,
-        /// Lifetime such as 30d, 12h, 15m (default: no expiry).
-        #[arg(long, value_parser = crate::commands::parse_duration)]
-        expires_in: Option<chrono::Duration>,
-        /// Restrict the key to this resource path; repeat for several (up to 16).
-        #[arg(long = "resource")]
-        resources: Vec<String>,
-    },
+    /// A service account's roles on resources.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
 }
 
-/// Whose grants: a member (by user id or email) or a service account (by id).
-#[derive(Args, Debug, Clone)]
-#[group(required = true, multiple = false)]
-pub struct GrantHolder {
-    /// A member, by user id or email.
-    #[arg(long)]
-    pub member: Option<String>,
-    /// A service account, by id.
-    #[arg(long)]
-    pub service_account: Option<uuid::Uuid>,
-}
-
+/// Roles on resources (`projects/web`) for one member or service account.
 #[derive(Subcommand, Debug, Clone)]
 pub enum GrantsCommand {
-    /// The grants of a member or service account.
+    /// Its grants.
     List {
-        #[command(flatten)]
-        holder: GrantHolder,
+        /// A member's user id or email, or a service account's id.
+        holder: String,
     },
     /// Give a role (admin, developer or viewer) on a resource path, or change it.
     Set {
+        holder: String,
         resource: String,
         #[arg(value_enum)]
         role: Role,
-        #[command(flatten)]
-        holder: GrantHolder,
     },
     /// Remove the grant on a resource path.
-    Remove {
-        resource: String,
-        #[command(flatten)]
-        holder: GrantHolder,
+    Remove { holder: String, resource: String },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum InvitationsCommand {
+    /// Pending invitations, newest first.
+    List,
+    /// Invite someone by email and print the link to pass on.
+    Create {
+        email: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A grant given on joining, as RESOURCE=ROLE; repeat for several.
+        #[arg(long = "grant", value_parser = crate::commands::parse_grant)]
+        grants: Vec<(String, Role)>,
+    },
+    /// Send a fresh link (the old one stops working) and print it.
+    Resend { invitation_id: uuid::Uuid },
+    /// Revoke an invitation: its link stops working.
+    Revoke { invitation_id: uuid::Uuid },
+    /// Accept an invitation with its link's token (needs a session: `portcullis login`).
+    Accept {
+        /// The `token` of the invitation's link (named apart from the global `--token`).
+        #[arg(value_name = "TOKEN")]
+        link_token: String,
     },
 }
 

@@ -1,8 +1,8 @@
 //! Each command parses its arguments, makes its calls through `portcullis-client`, and prints.
 
 use crate::args::{
-    Command, ConfigCommand, GlobalArgs, GrantHolder, GrantsCommand, KeysCommand, MembersCommand,
-    OrgsCommand, Permission, Role, ServiceAccountsCommand, SessionsCommand,
+    Command, ConfigCommand, GlobalArgs, GrantsCommand, InvitationsCommand, KeysCommand,
+    MembersCommand, OrgsCommand, Permission, Role, ServiceAccountsCommand, SessionsCommand,
 };
 use crate::config::{self, Resolved, mask};
 use crate::failure::Failure;
@@ -24,7 +24,7 @@ pub async fn run(global: GlobalArgs, command: Command) -> Result<(), Failure> {
         Command::Members(command) => members(&settings, command, json).await,
         Command::Keys(command) => keys(&settings, command, json).await,
         Command::ServiceAccounts(command) => service_accounts(&settings, command, json).await,
-        Command::Grants(command) => grants(&settings, command, json).await,
+        Command::Invitations(command) => invitations(&settings, command, json).await,
         Command::Sessions(command) => sessions(&settings, command, json).await,
         Command::Audit { limit, before } => audit(&settings, limit, before, json).await,
         Command::Authorize {
@@ -402,6 +402,9 @@ async fn members(settings: &Resolved, command: MembersCommand, json: bool) -> Re
                 member_rows(&[member]);
             }
         }
+        MembersCommand::Grants(command) => {
+            return grants(&client, &org, command, json, false).await;
+        }
         MembersCommand::Remove { member } => {
             let user = member_id(&client, &org, &member).await?;
             client.remove_member(&org, &user).await?;
@@ -480,25 +483,8 @@ async fn service_accounts(
             eprintln!("Deleted service account {service_account}; its keys no longer work");
             return Ok(());
         }
-        ServiceAccountsCommand::CreateKey {
-            service_account,
-            name,
-            scopes,
-            expires_in,
-            resources,
-        } => {
-            let body = CreateApiKey {
-                name,
-                scopes: scopes.into_iter().map(permission).collect(),
-                expires_at: expires_in.map(|lifetime| chrono::Utc::now() + lifetime),
-                resources,
-            };
-            let created = client
-                .create_service_account_api_key(&org, &service_account, &body)
-                .await?
-                .into_inner();
-            print_created_key(&created, json);
-            return Ok(());
+        ServiceAccountsCommand::Grants(command) => {
+            return grants(&client, &org, command, json, true).await;
         }
     }
     .into_inner();
@@ -510,32 +496,32 @@ async fn service_accounts(
     Ok(())
 }
 
-async fn grants(settings: &Resolved, command: GrantsCommand, json: bool) -> Result<(), Failure> {
-    let client = authenticated(settings)?;
-    let org = organization(&client, settings, None).await?;
-    let (holder, resource, set) = match command {
-        GrantsCommand::List { holder } => (holder, None, None),
-        GrantsCommand::Set {
-            resource,
-            role: r,
-            holder,
-        } => (holder, Some(resource), Some(r)),
-        GrantsCommand::Remove { resource, holder } => (holder, Some(resource), None),
+/// `members grants …` and `service-accounts grants …`.
+async fn grants(
+    client: &Client,
+    org: &Uuid,
+    command: GrantsCommand,
+    json: bool,
+    of_account: bool,
+) -> Result<(), Failure> {
+    let holder = match &command {
+        GrantsCommand::List { holder }
+        | GrantsCommand::Set { holder, .. }
+        | GrantsCommand::Remove { holder, .. } => holder.clone(),
     };
-    let member = match &holder {
-        GrantHolder {
-            member: Some(member),
-            ..
-        } => Some(member_id(&client, &org, member).await?),
-        _ => None,
+    let id = if of_account {
+        holder
+            .parse::<Uuid>()
+            .map_err(|_| Failure::usage(format!("'{holder}' is not a service account id")))?
+    } else {
+        member_id(client, org, &holder).await?
     };
-    let account = holder.service_account;
-    match (resource, set) {
-        (None, _) => {
-            let grants = match (member, account) {
-                (Some(user), _) => client.list_member_grants(&org, &user).await?,
-                (None, Some(sa)) => client.list_service_account_grants(&org, &sa).await?,
-                (None, None) => unreachable!("clap requires --member or --service-account"),
+    match command {
+        GrantsCommand::List { .. } => {
+            let grants = if of_account {
+                client.list_service_account_grants(org, &id).await?
+            } else {
+                client.list_member_grants(org, &id).await?
             }
             .into_inner();
             if json {
@@ -544,15 +530,17 @@ async fn grants(settings: &Resolved, command: GrantsCommand, json: bool) -> Resu
                 grant_rows(&grants);
             }
         }
-        (Some(resource), Some(r)) => {
+        GrantsCommand::Set {
+            resource, role: r, ..
+        } => {
             let body = types::ResourceRole {
                 resource,
                 role: role(r),
             };
-            let grant = match (member, account) {
-                (Some(user), _) => client.set_member_grant(&org, &user, &body).await?,
-                (None, Some(sa)) => client.set_service_account_grant(&org, &sa, &body).await?,
-                (None, None) => unreachable!("clap requires --member or --service-account"),
+            let grant = if of_account {
+                client.set_service_account_grant(org, &id, &body).await?
+            } else {
+                client.set_member_grant(org, &id, &body).await?
             }
             .into_inner();
             if json {
@@ -561,24 +549,122 @@ async fn grants(settings: &Resolved, command: GrantsCommand, json: bool) -> Resu
                 grant_rows(&[grant]);
             }
         }
-        (Some(resource), None) => {
-            match (member, account) {
-                (Some(user), _) => {
-                    client
-                        .remove_member_grant(&org, &user, Some(&resource))
-                        .await?
-                }
-                (None, Some(sa)) => {
-                    client
-                        .remove_service_account_grant(&org, &sa, Some(&resource))
-                        .await?
-                }
-                (None, None) => unreachable!("clap requires --member or --service-account"),
-            };
+        GrantsCommand::Remove { resource, .. } => {
+            if of_account {
+                client
+                    .remove_service_account_grant(org, &id, Some(&resource))
+                    .await?;
+            } else {
+                client
+                    .remove_member_grant(org, &id, Some(&resource))
+                    .await?;
+            }
             eprintln!("Removed the grant on {resource}");
         }
     }
     Ok(())
+}
+
+async fn invitations(
+    settings: &Resolved,
+    command: InvitationsCommand,
+    json: bool,
+) -> Result<(), Failure> {
+    let client = authenticated(settings)?;
+    if let InvitationsCommand::Accept { link_token } = command {
+        let body = types::InvitationToken { token: link_token };
+        let accepted = client.accept_invitation(&body).await?.into_inner();
+        if json {
+            output::json(&accepted);
+        } else {
+            eprintln!(
+                "Joined organization {} as {}",
+                accepted.organization_id, accepted.role
+            );
+        }
+        return Ok(());
+    }
+    let org = organization(&client, settings, None).await?;
+    let issued = match command {
+        InvitationsCommand::List => {
+            let pending = client.list_invitations(&org).await?.into_inner();
+            if json {
+                output::json(&pending);
+            } else {
+                table(
+                    &["ID", "EMAIL", "ROLE", "GRANTS", "EXPIRES"],
+                    pending.iter().map(|i| {
+                        vec![
+                            i.id.to_string(),
+                            i.email.clone(),
+                            i.role.to_string(),
+                            grants_text(&i.grants),
+                            i.expires_at.to_rfc3339(),
+                        ]
+                    }),
+                );
+            }
+            return Ok(());
+        }
+        InvitationsCommand::Create {
+            email,
+            role: r,
+            grants,
+        } => {
+            let body = types::CreateInvitation {
+                email,
+                role: role(r),
+                grants: grants
+                    .into_iter()
+                    .map(|(resource, r)| types::ResourceRole {
+                        resource,
+                        role: role(r),
+                    })
+                    .collect(),
+            };
+            client.create_invitation(&org, &body).await?
+        }
+        InvitationsCommand::Resend { invitation_id } => {
+            client.resend_invitation(&org, &invitation_id).await?
+        }
+        InvitationsCommand::Revoke { invitation_id } => {
+            client.revoke_invitation(&org, &invitation_id).await?;
+            eprintln!("Revoked invitation {invitation_id}; its link no longer works");
+            return Ok(());
+        }
+        InvitationsCommand::Accept { .. } => unreachable!("handled above"),
+    }
+    .into_inner();
+    if json {
+        output::json(&issued);
+    } else {
+        println!("{}", issued.invite_url);
+        eprintln!(
+            "Invited {} as {}; the link works once, until {}",
+            issued.email,
+            issued.role,
+            issued.expires_at.to_rfc3339()
+        );
+    }
+    Ok(())
+}
+
+fn grants_text(grants: &[types::ResourceRole]) -> String {
+    grants
+        .iter()
+        .map(|g| format!("{}={}", g.resource, g.role))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `RESOURCE=ROLE`, as `invitations create --grant` takes it.
+pub fn parse_grant(text: &str) -> Result<(String, Role), String> {
+    let (resource, name) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not RESOURCE=ROLE (projects/web=developer)"))?;
+    let role = <Role as clap::ValueEnum>::from_str(name, false)
+        .map_err(|_| format!("'{name}' is not a role"))?;
+    Ok((resource.to_owned(), role))
 }
 
 fn grant_rows(grants: &[types::Grant]) {
@@ -644,6 +730,7 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
             scopes,
             expires_in,
             resources,
+            service_account,
         } => {
             let body = CreateApiKey {
                 name,
@@ -651,7 +738,15 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
                 expires_at: expires_in.map(|lifetime| chrono::Utc::now() + lifetime),
                 resources,
             };
-            let created = client.create_api_key(&org, &body).await?.into_inner();
+            let created = match service_account {
+                Some(account) => {
+                    client
+                        .create_service_account_api_key(&org, &account, &body)
+                        .await?
+                }
+                None => client.create_api_key(&org, &body).await?,
+            }
+            .into_inner();
             print_created_key(&created, json);
         }
         KeysCommand::Show { key_id } => {

@@ -3,8 +3,8 @@
 //! in a temporary directory.
 
 use portcullis_client::types::{
-    ApiKey, AuditEvent, CreatedApiKeyBody, Grant, MeBody, Member, Organization, Role,
-    ServiceAccount, SessionListItem,
+    ApiKey, AuditEvent, CreatedApiKeyBody, Grant, MeBody, Member, Organization, PendingInvitation,
+    Role, ServiceAccount, SessionListItem,
 };
 use portcullis_tests::{Backend, Person, TestApp, backend_tests, expect_json, spawn_app};
 use serde_json::Value;
@@ -393,18 +393,19 @@ async fn a_service_account_deploys_one_project_and_a_contractor_gets_a_grant(bac
     let sa = account.id.to_string();
     person
         .ok(&[
+            "service-accounts",
             "grants",
             "set",
+            &sa,
             "projects/web",
             "developer",
-            "--service-account",
-            &sa,
         ])
         .await;
     let key = person
         .ok(&[
-            "service-accounts",
-            "create-key",
+            "keys",
+            "create",
+            "--service-account",
             &sa,
             "--name",
             "deploy",
@@ -429,27 +430,61 @@ async fn a_service_account_deploys_one_project_and_a_contractor_gets_a_grant(bac
         "organization-wide",
     );
 
-    // A guest contractor who sees one project.
-    person
-        .ok(&["members", "add", &contractor.email, "--role", "guest"])
-        .await;
-    let member = ["--member", contractor.email.as_str()];
-    person
-        .ok(&[&["grants", "set", "projects/web", "viewer"][..], &member].concat())
-        .await;
+    // A guest contractor who sees one project: invited with the grant, accepting from the CLI.
+    let link = person
+        .ok(&[
+            "invitations",
+            "create",
+            &contractor.email,
+            "--role",
+            "guest",
+            "--grant",
+            "projects/web=viewer",
+        ])
+        .await
+        .stdout;
+    let token = link.trim().split_once("?token=").expect("an invite URL").1;
+    let pending: Vec<PendingInvitation> = person.json(&["invitations", "list", "--json"]).await;
+    assert_eq!(pending.len(), 1);
+    let invitee = Terminal::new().logged_in(&app, &contractor).await;
+    invitee.ok(&["invitations", "accept", token]).await;
+    let email = contractor.email.as_str();
     let grants: Vec<Grant> = person
-        .json(&[&["grants", "list", "--json"][..], &member].concat())
+        .json(&["members", "grants", "list", email, "--json"])
         .await;
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].resource, "projects/web");
     assert_eq!(grants[0].role, Role::Viewer);
     person
-        .ok(&[&["grants", "remove", "projects/web"][..], &member].concat())
+        .ok(&[
+            "members",
+            "grants",
+            "set",
+            email,
+            "projects/web",
+            "developer",
+        ])
+        .await;
+    person
+        .ok(&["members", "grants", "remove", email, "projects/web"])
         .await;
     let grants: Vec<Grant> = person
-        .json(&[&["grants", "list", "--json"][..], &member].concat())
+        .json(&["members", "grants", "list", email, "--json"])
         .await;
     assert!(grants.is_empty());
+
+    // Invitations are resent (a new link) and revoked.
+    let other = format!("later-{}@example.com", contractor.id);
+    person
+        .ok(&["invitations", "create", &other, "--role", "viewer"])
+        .await;
+    let pending: Vec<PendingInvitation> = person.json(&["invitations", "list", "--json"]).await;
+    let id = pending[0].id.to_string();
+    let resent = person.ok(&["invitations", "resend", &id]).await.stdout;
+    assert!(resent.contains("/console/invitations/accept?token="));
+    person.ok(&["invitations", "revoke", &id]).await;
+    let pending: Vec<PendingInvitation> = person.json(&["invitations", "list", "--json"]).await;
+    assert!(pending.is_empty());
 
     // Deleting the account ends its key.
     person.ok(&["service-accounts", "delete", &sa]).await;
