@@ -611,6 +611,23 @@ async fn an_owner_creates_a_service_account_gives_it_a_grant_and_deletes_it(back
     );
     screenshot(&browser, "service-accounts").await;
 
+    // A key of one's own, restricted to one project from the same page.
+    let keys = "form[action$='/api-keys']";
+    fill(&browser, &format!("{keys} input[name=name]"), "web deploys").await;
+    fill(
+        &browser,
+        &format!("{keys} input[name=resources]"),
+        "projects/web",
+    )
+    .await;
+    follow(&browser, &format!("{keys} button")).await;
+    let listed = api_get(&app, &format!("/api/v1/organizations/{org}/api-keys")).await;
+    assert_eq!(listed[0]["resources"], serde_json::json!(["projects/web"]));
+
+    browser
+        .goto(&app.url(&format!("/console/organizations/{org}")))
+        .await
+        .unwrap();
     follow(&browser, "#account-list form.grant button").await;
     let grants = api_get(&app, &format!("{accounts_path}/{id}/grants")).await;
     assert_eq!(grants, serde_json::json!([]));

@@ -121,7 +121,14 @@ impl KeyRow {
             id: key.id,
             name: key.name.to_string(),
             key_prefix: key.key_prefix,
-            scopes: key.scopes.to_csv().replace(',', ", "),
+            scopes: match &key.resources {
+                None => key.scopes.to_csv().replace(',', ", "),
+                Some(paths) => format!(
+                    "{} (only at {})",
+                    key.scopes.to_csv().replace(',', ", "),
+                    paths.names().join(", ")
+                ),
+            },
             owner,
             created: day(key.created_at),
             last_used: key.last_used_at.map_or_else(|| "never".to_owned(), day),
@@ -149,6 +156,10 @@ pub struct NewKeyForm {
     pub expires: String,
     #[serde(default)]
     pub expires_on: String,
+    /// Resource paths the key is restricted to, separated by spaces, commas or lines; empty:
+    /// organization-wide.
+    #[serde(default)]
+    pub resources: String,
 }
 
 impl Default for NewKeyForm {
@@ -161,6 +172,7 @@ impl Default for NewKeyForm {
             scope_read: Some("on".to_owned()),
             expires: "90".to_owned(),
             expires_on: String::new(),
+            resources: String::new(),
         }
     }
 }

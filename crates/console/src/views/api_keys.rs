@@ -9,7 +9,7 @@ use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use portcullis_api::AppState;
 use portcullis_api::operations::api_keys::{self, NewApiKey};
-use portcullis_domain::{Error, Name, Permission, Permissions};
+use portcullis_domain::{Error, Name, Permission, Permissions, Restriction};
 use uuid::Uuid;
 
 #[handler]
@@ -28,7 +28,7 @@ pub async fn create(
             name: Name::parse(&form.name)?,
             scopes: scopes(&form)?,
             expires_at: expiry(&form, state.clock.now())?,
-            resources: None,
+            resources: resources(&form)?,
         };
         api_keys::create(state, &caller, org_id, new).await
     };
@@ -47,6 +47,20 @@ pub async fn create(
             let (status, message) = explain(error);
             organization_page(state, &caller, org_id, form, Some(message), status).await
         }
+    }
+}
+
+/// The paths typed in, if any: a restricted key.
+fn resources(form: &NewKeyForm) -> Result<Option<Restriction>, Error> {
+    let paths: Vec<&str> = form
+        .resources
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|path| !path.is_empty())
+        .collect();
+    if paths.is_empty() {
+        Ok(None)
+    } else {
+        Restriction::parse(&paths).map(Some)
     }
 }
 
