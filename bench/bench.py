@@ -13,12 +13,17 @@ port against a fresh database, seeds it through the HTTP API, and measures with 
     plus an uncached variant (well-formed unknown keys, so each request reaches the database)
   * server RSS idle and under load (VmRSS from /proc/PID/status)
   * PostgreSQL only: database writes per verified request (pg_stat_user_tables)
+  * resources (contract section 12): /authorize?resource=R for the unrestricted key, for a
+    member with 50 grants and for a key restricted to 16 paths, interleaved with the
+    organization-wide key check and /healthz, each compared with the organization-wide check
 
 Everything it starts (servers, wrk) is stopped and the PostgreSQL database dropped on exit,
 including on Ctrl-C or SIGTERM. Tunables (environment): BENCH_THREADS (2), BENCH_CONNECTIONS
-(32), BENCH_DURATION (5 s), BENCH_ROUNDS (3), BENCH_WARMUP (2 s), BENCH_LOGIN_RATE_LIMIT (0), BENCH_LOGIN_CONNECTIONS (50), BENCH_BACKENDS
+(32), BENCH_DURATION (5 s), BENCH_ROUNDS (3), BENCH_WARMUP (2 s), BENCH_LOGIN_RATE_LIMIT (0), BENCH_FAILED_AUTH_LIMIT (0), BENCH_LOGIN_CONNECTIONS (50), BENCH_BACKENDS
 (sqlite,postgres), BENCH_PG_HOST (127.0.0.1), BENCH_PG_PORT (5432), BENCH_PG_USER (postgres),
-BENCH_BIG_KEYS (1000000), PORTCULLIS_BIN (target/release/portcullis).
+BENCH_BIG_KEYS (1000000), BENCH_RESOURCE_ROUNDS (BENCH_ROUNDS), PORTCULLIS_BIN (target/release/portcullis).
+BENCH_ONLY=phase[,phase...] runs only some phases: credentials, dbtraffic, flood, keys,
+resources (default: all); BENCH_ONLY=resources takes about 2 minutes per backend.
 """
 
 import hashlib
@@ -59,12 +64,18 @@ PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 SMALL_KEYS = 1_000
 BIG_KEYS = int(os.environ.get("BENCH_BIG_KEYS", "1000000"))
+RESOURCE_ROUNDS = int(os.environ.get("BENCH_RESOURCE_ROUNDS", str(ROUNDS)))
+PHASES = ("credentials", "dbtraffic", "flood", "resources", "keys")
+ONLY = [p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()] or list(PHASES)
+GRANTS = 50                      # grants of the resource-bench member
+RESTRICTED_PATHS = 16            # paths of the restricted key (the contract's maximum)
 UNKNOWN_KEYS = 20_000            # distinct well-formed unknown keys for the uncached runs
 FLUSH_EVERY_S = 2                # crates/server/src/lib.rs KEY_USE_FLUSH_EVERY
 PG_STATS_SETTLE_S = 12           # PostgreSQL 15 backends may hold table stats up to 10 s when idle
 
 ROOT_TOKEN = "bench-root-" + secrets.token_hex(16)
 EMAIL = "bench@example.com"
+MEMBER_EMAIL = "bench-member@example.com"
 PASSWORD = "bench-password-" + secrets.token_hex(4)
 KEY_PREFIX = "pcl"
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -368,6 +379,9 @@ class Backend:
             # 60/min) would turn the login flood into 429s and never reach argon2; switch it off
             # (BENCH_LOGIN_RATE_LIMIT=60 measures the limiter instead).
             "PORTCULLIS_LOGIN_RATE_LIMIT": os.environ.get("BENCH_LOGIN_RATE_LIMIT", "0"),
+            # Likewise the per-address limit on failed authentications (default 300/min) would
+            # answer the unknown-key runs with 429s instead of database lookups.
+            "PORTCULLIS_FAILED_AUTH_LIMIT": os.environ.get("BENCH_FAILED_AUTH_LIMIT", "0"),
         })
         self.log_path = os.path.join(self.workdir, f"server-{self.kind}.log")
         self.log_file = open(self.log_path, "w")
@@ -479,6 +493,29 @@ class Backend:
 
         # 1. the floor and the three credentials, interleaved in rounds so that a change in
         #    background load hits all four alike; each ratio is the median of per-round ratios
+        if "credentials" in ONLY:
+            self.credentials_phase()
+
+        # 2. PostgreSQL: database writes (and reads) per verified request
+        if self.pg_db and "dbtraffic" in ONLY:
+            self.measure_db_traffic(authz, key_h)
+
+        # 3. the key check with and without a login flood, alternating
+        if "flood" in ONLY:
+            self.login_flood(authz, key_h)
+
+        # 4. resources: grants and restricted keys against the organization-wide check
+        if "resources" in ONLY:
+            self.seed_resources()
+            self.resources_phase()
+
+        # 5. 1,000 and 1,000,000 keys in the table
+        if "keys" in ONLY:
+            self.keys_phase(authz, key_h)
+
+        self.stop()
+
+    def credentials_phase(self):
         self.mint_jwt()                   # 5-minute tokens: fresh for this phase
         per = {label: [] for label, _, _ in self.scenarios()}
         for rnd in range(ROUNDS):
@@ -497,14 +534,7 @@ class Backend:
             self.add(names[label], agg, f"median of {ROUNDS}")
         self.metrics["rss_load_kib"] = max(r["rss_peak_kib"] for r in per["key"])
 
-        # 2. PostgreSQL: database writes (and reads) per verified request
-        if self.pg_db:
-            self.measure_db_traffic(authz, key_h)
-
-        # 3. the key check with and without a login flood, alternating
-        self.login_flood(authz, key_h)
-
-        # 4. 1,000 and 1,000,000 keys in the table
+    def keys_phase(self, authz, key_h):
         unknown_file = os.path.join(self.workdir, "unknown-keys.txt")
         with open(unknown_file, "w") as f:
             for _ in range(UNKNOWN_KEYS):
@@ -522,7 +552,113 @@ class Backend:
             self.metrics[f"miss_{tag}_rps"] = r["rps"]
             self.add(f"unknown well-formed keys, {n:,} in table", r, "401 by design: each one is a DB lookup")
 
-        self.stop()
+    # -- resources (contract section 12) ---------------------------------------------------------
+
+    def seed_resources(self):
+        """Through the API: a second user, a viewer with GRANTS developer grants on distinct
+        paths, and their unrestricted key; a key of the owner restricted to RESTRICTED_PATHS
+        paths. Every credential is checked (allowed where timed, refused where it must be)."""
+        p = self.port
+        root = {"Authorization": f"Bearer {ROOT_TOKEN}"}
+        owner = {"Cookie": self.cookie, "Origin": f"http://127.0.0.1:{p}"}
+        org = f"/api/v1/organizations/{self.org}"
+        member_password = "bench-member-" + secrets.token_hex(4)
+        _, _, user = expect("create member user", http(p, "POST", "/api/v1/admin/users",
+                                                       {"email": MEMBER_EMAIL, "name": "Bench member",
+                                                        "password": member_password}, root), 201)
+        expect("add member", http(p, "POST", f"{org}/members", {"email": MEMBER_EMAIL, "role": "viewer"},
+                                  owner), 201)
+        t0 = time.time()
+        for i in range(GRANTS):
+            expect(f"grant {i}", http(p, "PUT", f"{org}/members/{user['id']}/grants",
+                                      {"resource": f"projects/p{i:02d}/environments/prod",
+                                       "role": "developer"}, owner), 200)
+        _, _, grants = expect("list grants", http(p, "GET", f"{org}/members/{user['id']}/grants", None, owner), 200)
+        if len(grants) != GRANTS:
+            raise RuntimeError(f"expected {GRANTS} grants, the server lists {len(grants)}")
+        _, hdrs, _ = expect("member login", http(p, "POST", "/api/v1/auth/login",
+                                                 {"email": MEMBER_EMAIL, "password": member_password}), 200)
+        member_cookie = next(c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or []
+                             if c.startswith("portcullis_session="))
+        as_member = {"Cookie": member_cookie, "Origin": f"http://127.0.0.1:{p}"}
+        # An unrestricted key's scopes must lie within its user's organization role (viewer:
+        # read); at a granted resource the role in effect is the grant's (developer).
+        _, _, mkey = expect("member key", http(p, "POST", f"{org}/api-keys",
+                                               {"name": "bench-member", "scopes": ["read"]},
+                                               as_member), 201)
+        self.member_key = mkey["key"]
+        paths = [f"projects/r{i:02d}" for i in range(RESTRICTED_PATHS)]
+        _, _, rkey = expect("restricted key", http(p, "POST", f"{org}/api-keys",
+                                                   {"name": "bench-restricted", "scopes": ["read"],
+                                                    "resources": paths}, owner), 201)
+        if sorted(rkey.get("resources") or []) != sorted(paths):
+            raise RuntimeError(f"restricted key came back with resources {rkey.get('resources')}")
+        self.restricted_key = rkey["key"]
+        # The resources checked sit under the *last* grant and the *last* path: a linear scan
+        # pays its full length.
+        self.res_grant = f"projects/p{GRANTS - 1:02d}/environments/prod/services/api"
+        self.res_restricted = f"projects/r{RESTRICTED_PATHS - 1:02d}/environments/prod"
+        a = "/api/v1/authorize"
+        checks = [
+            ("owner key at a resource", f"{a}?permission=read&resource={self.res_grant}",
+             {"X-API-Key": self.key}, 200, "owner"),
+            ("member key at a granted resource", f"{a}?permission=read&resource={self.res_grant}",
+             {"X-API-Key": self.member_key}, 200, "developer"),
+            ("member key at an ungranted resource", f"{a}?permission=read&resource=projects/q00",
+             {"X-API-Key": self.member_key}, 200, "viewer"),
+            ("member key at projects/p4 (a prefix of p49, not whole segments)",
+             f"{a}?permission=read&resource=projects/p4", {"X-API-Key": self.member_key}, 200, "viewer"),
+            ("restricted key inside its paths", f"{a}?permission=read&resource={self.res_restricted}",
+             {"X-API-Key": self.restricted_key}, 200, "owner"),
+            ("restricted key outside its paths", f"{a}?permission=read&resource=projects/r99",
+             {"X-API-Key": self.restricted_key}, 403, None),
+            ("restricted key organization-wide", f"{a}?permission=read",
+             {"X-API-Key": self.restricted_key}, 403, None),
+        ]
+        for what, path, h, status, role in checks:
+            _, _, body = expect(what, http(p, "GET", path, None, h), status)
+            if role and body.get("role") != role:
+                raise RuntimeError(f"{what}: expected role {role!r}, got {body}")
+        log(f"{self.kind}: seeded a viewer with {GRANTS} developer grants ({time.time() - t0:.1f} s) and "
+            f"a key restricted to {RESTRICTED_PATHS} paths; {len(checks)} decisions checked")
+
+    def resource_scenarios(self):
+        a = "/api/v1/authorize"
+        return [
+            ("healthz", "/healthz", {}),
+            ("org", f"{a}?permission=read", {"X-API-Key": self.key}),
+            ("res_key", f"{a}?permission=read&resource={self.res_grant}", {"X-API-Key": self.key}),
+            ("res_grants", f"{a}?permission=read&resource={self.res_grant}", {"X-API-Key": self.member_key}),
+            ("res_restricted", f"{a}?permission=read&resource={self.res_restricted}",
+             {"X-API-Key": self.restricted_key}),
+        ]
+
+    def resources_phase(self):
+        per = {label: [] for label, _, _ in self.resource_scenarios()}
+        for rnd in range(RESOURCE_ROUNDS):
+            for label, path, headers in self.resource_scenarios():
+                per[label].append(self.measure(f"{label} (round {rnd + 1}/{RESOURCE_ROUNDS})", path, headers,
+                                               warmup=(rnd == 0)))
+        names = {"healthz": "GET /healthz (floor)",
+                 "org": "authorize, key, organization-wide",
+                 "res_key": "authorize, same key at a resource",
+                 "res_grants": f"authorize, member with {GRANTS} grants, resource",
+                 "res_restricted": f"authorize, key restricted to {RESTRICTED_PATHS} paths"}
+        for label, runs in per.items():
+            agg = aggregate(runs)
+            note = f"median of {RESOURCE_ROUNDS}"
+            if label != "healthz":
+                agg["vs_healthz"] = statistics.median(
+                    r["rps"] / h["rps"] for r, h in zip(runs, per["healthz"]))
+            if label.startswith("res_"):
+                v = statistics.median(r["rps"] / o["rps"] for r, o in zip(runs, per["org"]))
+                self.metrics[f"{label}_vs_org"] = v
+                self.metrics[f"{label}_vs_org_rounds"] = [r["rps"] / o["rps"] for r, o in zip(runs, per["org"])]
+                self.metrics[f"{label}_cpu_vs_org"] = statistics.median(
+                    r["cpu_us"] / o["cpu_us"] for r, o in zip(runs, per["org"]))
+                note += f"; {v:.3f}x the organization-wide req/s"
+            self.metrics[f"{label}_rps"], self.metrics[f"{label}_p99_us"] = agg["rps"], agg["p99_us"]
+            self.add(names[label], agg, note)
 
     def measure_db_traffic(self, authz, key_h):
         def counters():
@@ -649,7 +785,7 @@ def verdict(ok):
 def report(results):
     print()
     print(f"Portcullis benchmark: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s per run ({WARMUP} s warm-up first), "
-          f"{ROUNDS} interleaved rounds where marked; loopback; {os.cpu_count()} CPUs shared by server, "
+          f"{ROUNDS} interleaved rounds where marked ({RESOURCE_ROUNDS} for resources); phases: {','.join(ONLY)}; loopback; {os.cpu_count()} CPUs shared by server, "
           f"database and wrk")
     print(f"'CPU us/req': server CPU time per request (PostgreSQL: server+database backends). 'other CPU': share "
           f"of the machine used meanwhile by processes outside the benchmark (load average now: "
@@ -662,7 +798,7 @@ def report(results):
     for b in results:
         for scenario, r, note in b.rows:
             vs = r.get("vs_healthz")
-            if vs is None and scenario.startswith("authorize"):
+            if vs is None and scenario.startswith("authorize") and "healthz_rps" in b.metrics:
                 vs = r["rps"] / b.metrics["healthz_rps"]
             other = f"{r['other_pct']:.0f} %" if "other_pct" in r else ""
             cpu = ""
@@ -675,9 +811,9 @@ def report(results):
     for b in results:
         m = b.metrics
         print(f"{b.kind:<9} RSS: {m['rss_start_kib'] / 1024:.1f} MiB right after start, "
-              f"{m['rss_idle_kib'] / 1024:.1f} MiB idle after seeding (1 user created, 1 login), "
-              f"{m['rss_load_kib'] / 1024:.1f} MiB peak under key load, "
-              f"{m['rss_flood_kib'] / 1024:.1f} MiB peak under the login flood")
+              f"{m['rss_idle_kib'] / 1024:.1f} MiB idle after seeding (1 user created, 1 login)"
+              + (f", {m['rss_load_kib'] / 1024:.1f} MiB peak under key load" if "rss_load_kib" in m else "")
+              + (f", {m['rss_flood_kib'] / 1024:.1f} MiB peak under the login flood" if "rss_flood_kib" in m else ""))
     for b in results:
         m = b.metrics
         if "writes_total" in m:
@@ -692,19 +828,34 @@ def report(results):
     ratios, targets = [], []
     for b in results:
         m, k = b.metrics, b.kind
-        for cred in ("key", "session", "jwt"):
-            v = m[f"{cred}_vs_healthz"]
-            ratios.append((f"{k}_{cred}_vs_healthz", v))
-            targets.append((f"{k}: {cred}-authorized req/s >= 0.8x /healthz", f"{v:.2f}x", v >= 0.8))
-        v = m["key_1m_rps"] / m["key_1k_rps"]
-        ratios.append((f"{k}_1m_vs_1k_keys", v))
-        targets.append((f"{k}: key check, 1M keys within 10 % of 1k keys", f"{v:.2f}x req/s "
-                        f"(p99 {ms(m['key_1m_p99_us'])} vs {ms(m['key_1k_p99_us'])} ms)", v >= 0.9))
-        ratios.append((f"{k}_1m_vs_1k_keys_uncached", m["miss_1m_rps"] / m["miss_1k_rps"]))
-        v = m["flood_ratio"]
-        ratios.append((f"{k}_key_p99_login_flood_vs_idle", v))
-        targets.append((f"{k}: key p99 under login flood <= 2x without",
-                        f"{v:.2f}x ({ms(m['flood_p99_us'])} vs {ms(m['idle_p99_us'])} ms)", v <= 2.0))
+        if "key_vs_healthz" in m:
+            for cred in ("key", "session", "jwt"):
+                v = m[f"{cred}_vs_healthz"]
+                ratios.append((f"{k}_{cred}_vs_healthz", v))
+                targets.append((f"{k}: {cred}-authorized req/s >= 0.8x /healthz", f"{v:.2f}x", v >= 0.8))
+        if "key_1m_rps" in m:
+            v = m["key_1m_rps"] / m["key_1k_rps"]
+            ratios.append((f"{k}_1m_vs_1k_keys", v))
+            targets.append((f"{k}: key check, 1M keys within 10 % of 1k keys", f"{v:.2f}x req/s "
+                            f"(p99 {ms(m['key_1m_p99_us'])} vs {ms(m['key_1k_p99_us'])} ms)", v >= 0.9))
+            ratios.append((f"{k}_1m_vs_1k_keys_uncached", m["miss_1m_rps"] / m["miss_1k_rps"]))
+        if "flood_ratio" in m:
+            v = m["flood_ratio"]
+            ratios.append((f"{k}_key_p99_login_flood_vs_idle", v))
+            targets.append((f"{k}: key p99 under login flood <= 2x without",
+                            f"{v:.2f}x ({ms(m['flood_p99_us'])} vs {ms(m['idle_p99_us'])} ms)", v <= 2.0))
+        if "res_key_vs_org" in m:
+            for label, what in (("res_key", "same key at a resource"),
+                                ("res_grants", f"{GRANTS}-grant member at a resource"),
+                                ("res_restricted", f"{RESTRICTED_PATHS}-path key at a resource")):
+                v = m[f"{label}_vs_org"]
+                ratios.append((f"{k}_{label}_vs_org", v))
+                ratios.append((f"{k}_{label}_cpu_per_req_vs_org", m[f"{label}_cpu_vs_org"]))
+                rounds = ", ".join(f"{x:.3f}" for x in m[f"{label}_vs_org_rounds"])
+                targets.append((f"{k}: {what} within 5 % of org-wide",
+                                f"{v:.3f}x req/s (rounds: {rounds}); p99 {ms(m[f'{label}_p99_us'])} vs "
+                                f"{ms(m['org_p99_us'])} ms; CPU/req {m[f'{label}_cpu_vs_org']:.2f}x",
+                                v >= 0.95))
         if "writes_total" in m:
             ratios.append((f"{k}_db_writes_per_verified_request", m["writes_per_request"]))
             ok = m["writes_total"] <= m["writes_flush_bound"]
