@@ -18,8 +18,8 @@ pub struct ResourcePath(String);
 
 impl ResourcePath {
     pub fn parse(raw: &str) -> Result<Self, Error> {
-        let segments: Vec<&str> = raw.split('/').collect();
-        let valid = segments.len() <= MAX_SEGMENTS && segments.iter().all(|s| valid_segment(s));
+        // On the forward-auth path: no allocation until the path is known to be good.
+        let valid = raw.split('/').count() <= MAX_SEGMENTS && raw.split('/').all(valid_segment);
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
