@@ -191,11 +191,7 @@ impl Principal {
             }),
             Self::Session { .. } => {
                 let role = standing.ok_or(Denial::NotMember)?.role_at(resource);
-                Ok(Access {
-                    role: Some(role),
-                    permissions: policy.grants(role),
-                    limit: Limit::Role(role),
-                })
+                Ok(Access::of_role(policy, role))
             }
             Self::ApiKey {
                 scopes, resources, ..
@@ -390,7 +386,7 @@ impl Access {
         }
     }
 
-    /// What `role` alone grants: for checking a service account's role.
+    /// What `role` alone grants: a session's access, or a service account's role checked.
     pub fn of_role(policy: &Policy, role: Role) -> Self {
         Self {
             role: Some(role),

@@ -53,18 +53,7 @@ pub async fn create(
         standing.as_deref(),
         new.request(),
     ))?;
-    let created_by = creator(state, caller, organization_id).await?;
-    let key = insert(state, organization_id, holder, created_by, new, expires_at).await?;
-    let target = Target::ApiKey(key.key.id);
-    audit::record(
-        state,
-        caller,
-        organization_id,
-        AuditAction::ApiKeyCreated,
-        target,
-    )
-    .await?;
-    Ok(key)
+    insert(state, caller, organization_id, holder, new, expires_at).await
 }
 
 /// A key for one of the organization's service accounts: `admin`, and scopes within both the
@@ -93,18 +82,7 @@ pub async fn create_for_service_account(
         &account,
         new.request(),
     ))?;
-    let created_by = creator(state, caller, organization_id).await?;
-    let key = insert(state, organization_id, holder, created_by, new, expires_at).await?;
-    let target = Target::ApiKey(key.key.id);
-    audit::record(
-        state,
-        caller,
-        organization_id,
-        AuditAction::ApiKeyCreated,
-        target,
-    )
-    .await?;
-    Ok(key)
+    insert(state, caller, organization_id, holder, new, expires_at).await
 }
 
 /// The person behind a new key: the caller, or for a service account's key acting, the person
@@ -125,14 +103,16 @@ async fn creator(state: &AppState, caller: &Caller, organization_id: Uuid) -> Re
     Ok(key.created_by)
 }
 
+/// Stores the new key, made by `caller` for `holder`, and records it in the audit trail.
 async fn insert(
     state: &AppState,
+    caller: &Caller,
     organization_id: Uuid,
     holder: Holder,
-    created_by: Uuid,
     new: NewApiKey,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<CreatedApiKey, Error> {
+    let created_by = creator(state, caller, organization_id).await?;
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
     let key = ApiKey {
         id: portcullis_domain::new_id(),
@@ -149,6 +129,15 @@ async fn insert(
         resources: new.resources,
     };
     state.store.create_api_key(&key, &secret.digest()).await?;
+    let target = Target::ApiKey(key.id);
+    audit::record(
+        state,
+        caller,
+        organization_id,
+        AuditAction::ApiKeyCreated,
+        target,
+    )
+    .await?;
     Ok(CreatedApiKey { key, secret })
 }
 

@@ -1,8 +1,7 @@
 //! Adding members, changing their roles, removing them.
 
-use super::organizations::organization_page;
-use super::{error_page, explain, person, see_other};
-use crate::pages::NewKeyForm;
+use super::organizations::back_to_page;
+use super::{error_page, person, see_other};
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use portcullis_api::AppState;
@@ -33,14 +32,8 @@ pub async fn add(
         let role: Role = form.role.parse()?;
         members::add(state, &caller, org_id, &email, role).await
     };
-    match added.await {
-        Ok(_) => see_other(&format!("/console/organizations/{org_id}#members")),
-        Err(error) => {
-            let (status, message) = explain(error);
-            let form = NewKeyForm::default();
-            organization_page(state, &caller, org_id, form, Some(message), status).await
-        }
-    }
+    let outcome = added.await.map(|_| ());
+    back_to_page(state, &caller, org_id, outcome, "#members").await
 }
 
 #[derive(Deserialize)]

@@ -173,3 +173,21 @@ pub(crate) async fn organization_page(
         status,
     )
 }
+
+/// After a form: back to the page at `anchor`, or the page again with the error shown.
+pub(crate) async fn back_to_page(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    outcome: Result<(), Error>,
+    anchor: &str,
+) -> Response {
+    match outcome {
+        Ok(()) => see_other(&format!("/console/organizations/{org_id}{anchor}")),
+        Err(error) => {
+            let (status, message) = explain(error);
+            let form = NewKeyForm::default();
+            organization_page(state, caller, org_id, form, Some(message), status).await
+        }
+    }
+}

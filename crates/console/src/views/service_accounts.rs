@@ -1,14 +1,13 @@
 //! Service accounts and grants on the organization page: create and delete accounts, give and
 //! take roles on resources to members and accounts.
 
-use super::organizations::organization_page;
-use super::{error_page, explain, person, see_other};
-use crate::pages::NewKeyForm;
+use super::organizations::back_to_page;
+use super::{error_page, person, see_other};
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
+use portcullis_api::AppState;
 use portcullis_api::operations::grants;
 use portcullis_api::operations::service_accounts::{self, NewServiceAccount};
-use portcullis_api::{AppState, Caller};
 use portcullis_domain::{Error, Holder, Name, ResourcePath, RoleAt};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -117,23 +116,5 @@ pub async fn remove_grant(
     match removed.await {
         Ok(()) => see_other(&format!("/console/organizations/{org_id}#grants")),
         Err(error) => error_page(error),
-    }
-}
-
-/// After a form: back to the page at `anchor`, or the page again with the error shown.
-async fn back_to_page(
-    state: &AppState,
-    caller: &Caller,
-    org_id: Uuid,
-    outcome: Result<(), Error>,
-    anchor: &str,
-) -> Response {
-    match outcome {
-        Ok(()) => see_other(&format!("/console/organizations/{org_id}{anchor}")),
-        Err(error) => {
-            let (status, message) = explain(error);
-            let form = NewKeyForm::default();
-            organization_page(state, caller, org_id, form, Some(message), status).await
-        }
     }
 }
