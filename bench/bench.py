@@ -16,6 +16,11 @@ port against a fresh database, seeds it through the HTTP API, and measures with 
   * resources (contract section 12): /authorize?resource=R for the unrestricted key, for a
     member with 50 grants and for a key restricted to 16 paths, interleaved with the
     organization-wide key check and /healthz, each compared with the organization-wide check
+  * instructions (needs valgrind): a second server per backend runs under callgrind; each check
+    above is sent BENCH_CALLGRIND_REQUESTS (2000) times over one keep-alive connection after a
+    warm-up, and the instructions the server executed are counted (all threads, background
+    tasks included) and printed per request and as ratios to /healthz and to the
+    organization-wide key check. Unlike req/s, these counts do not move with machine load.
 
 Everything it starts (servers, wrk) is stopped and the PostgreSQL database dropped on exit,
 including on Ctrl-C or SIGTERM. Tunables (environment): BENCH_THREADS (2), BENCH_CONNECTIONS
@@ -23,9 +28,11 @@ including on Ctrl-C or SIGTERM. Tunables (environment): BENCH_THREADS (2), BENCH
 (sqlite,postgres), BENCH_PG_HOST (127.0.0.1), BENCH_PG_PORT (5432), BENCH_PG_USER (postgres),
 BENCH_BIG_KEYS (1000000), BENCH_RESOURCE_ROUNDS (BENCH_ROUNDS), PORTCULLIS_BIN (target/release/portcullis).
 BENCH_ONLY=phase[,phase...] runs only some phases: credentials, dbtraffic, flood, keys,
-resources (default: all); BENCH_ONLY=resources takes about 2 minutes per backend.
+resources, instructions (default: all); BENCH_ONLY=resources takes about 2 minutes per backend,
+BENCH_ONLY=instructions about 3.
 """
 
+import glob
 import hashlib
 import json
 import math
@@ -46,6 +53,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from http.client import HTTPConnection
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -65,7 +73,10 @@ PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 SMALL_KEYS = 1_000
 BIG_KEYS = int(os.environ.get("BENCH_BIG_KEYS", "1000000"))
 RESOURCE_ROUNDS = int(os.environ.get("BENCH_RESOURCE_ROUNDS", str(ROUNDS)))
-PHASES = ("credentials", "dbtraffic", "flood", "resources", "keys")
+PHASES = ("credentials", "dbtraffic", "flood", "resources", "keys", "instructions")
+WRK_PHASES = PHASES[:-1]
+CALLGRIND_REQUESTS = int(os.environ.get("BENCH_CALLGRIND_REQUESTS", "2000"))
+CALLGRIND_WARMUP = 200
 ONLY = [p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()] or list(PHASES)
 GRANTS = 50                      # grants of the resource-bench member
 RESTRICTED_PATHS = 16            # paths of the restricted key (the contract's maximum)
@@ -290,6 +301,41 @@ def sha256_hex(s):
     return hashlib.sha256(s.encode()).hexdigest()
 
 
+def keepalive_gets(port, path, headers, n):
+    """n sequential GETs over one keep-alive connection; each must answer 200."""
+    conn = HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        for _ in range(n):
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"GET {path}: HTTP {resp.status}: {body[:300]!r}")
+    finally:
+        conn.close()
+
+
+def callgrind_control(pid, *args):
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+
+
+def callgrind_instructions(out_prefix, pid):
+    """Dump the counters collected since the last zeroing; the instructions (Ir) of that dump."""
+    before = set(glob.glob(f"{out_prefix}*"))
+    callgrind_control(pid, "--dump")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        new = sorted(set(glob.glob(f"{out_prefix}*")) - before)
+        for path in new:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("summary:"):
+                        return int(line.split()[1]), path
+        time.sleep(0.2)
+    raise RuntimeError("callgrind wrote no dump within 60 s")
+
+
 # ---------------------------------------------------------------------------------------------
 # wrk
 
@@ -346,14 +392,15 @@ def ms(us):
 
 
 class Backend:
-    def __init__(self, kind, workdir):
+    def __init__(self, kind, workdir, callgrind=False):
         self.kind = kind
         self.workdir = workdir
+        self.callgrind = callgrind
         self.rows = []          # (scenario, result dict, vs_healthz or None, note)
         self.metrics = {}
         self.pg_db = None
         if kind == "sqlite":
-            self.sqlite_path = os.path.join(workdir, "portcullis-bench.db")
+            self.sqlite_path = os.path.join(workdir, f"portcullis-bench{'-callgrind' if callgrind else ''}.db")
             self.url = f"sqlite://{self.sqlite_path}?mode=rwc"
         else:
             self.pg_db = f"pcl_bench_{secrets.token_hex(4)}"
@@ -383,12 +430,19 @@ class Backend:
             # answer the unknown-key runs with 429s instead of database lookups.
             "PORTCULLIS_FAILED_AUTH_LIMIT": os.environ.get("BENCH_FAILED_AUTH_LIMIT", "0"),
         })
-        self.log_path = os.path.join(self.workdir, f"server-{self.kind}.log")
+        command = [BIN, "serve"]
+        if self.callgrind:
+            # Instrumentation starts off (start-up and seeding run at near full speed) and is
+            # switched on for the measurements.
+            self.callgrind_out = os.path.join(self.workdir, f"callgrind-{self.kind}.out")
+            command = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                       f"--callgrind-out-file={self.callgrind_out}", *command]
+        self.log_path = os.path.join(self.workdir, f"server-{self.kind}{'-callgrind' if self.callgrind else ''}.log")
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log_file,
+        self.proc = subprocess.Popen(command, env=env, stdout=self.log_file,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         CLEANUP.procs.append(self.proc)
-        deadline = time.time() + 60
+        deadline = time.time() + (300 if self.callgrind else 60)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; log:\n"
@@ -400,7 +454,7 @@ class Backend:
                 pass
             time.sleep(0.1)
         else:
-            raise RuntimeError("server did not answer /healthz within 60 s")
+            raise RuntimeError("server did not answer /healthz in time")
         log(f"{self.kind}: server pid {self.proc.pid} listening on 127.0.0.1:{self.port}")
 
     def stop(self):
@@ -660,6 +714,33 @@ class Backend:
             self.metrics[f"{label}_rps"], self.metrics[f"{label}_p99_us"] = agg["rps"], agg["p99_us"]
             self.add(names[label], agg, note)
 
+    # -- instructions per request (callgrind) -----------------------------------------------------
+
+    def run_instructions(self):
+        self.start()
+        self.seed()
+        self.seed_resources()
+        callgrind_control(self.proc.pid, "--instr=on")
+        self.mint_jwt()
+        names = {"healthz": "GET /healthz (floor)", "key": "authorize, X-API-Key",
+                 "session": "authorize, session cookie", "jwt": "authorize, Bearer JWT (EdDSA)",
+                 "res_key": "authorize, same key at a resource",
+                 "res_grants": f"authorize, member with {GRANTS} grants, resource",
+                 "res_restricted": f"authorize, key restricted to {RESTRICTED_PATHS} paths"}
+        scenarios = self.scenarios() + [s for s in self.resource_scenarios() if s[0].startswith("res_")]
+        counts = {}
+        for label, path, headers in scenarios:
+            keepalive_gets(self.port, path, headers, CALLGRIND_WARMUP)
+            callgrind_control(self.proc.pid, "--zero")
+            keepalive_gets(self.port, path, headers, CALLGRIND_REQUESTS)
+            total, dump = callgrind_instructions(self.callgrind_out, self.proc.pid)
+            counts[label] = total / CALLGRIND_REQUESTS
+            log(f"{self.kind}: {names[label]:<44} {counts[label]:>9,.0f} instructions/request "
+                f"(callgrind_annotate {dump})")
+        self.metrics["instructions"] = [(names[label], label, n) for label, n in counts.items()]
+        self.metrics["ir"] = counts
+        self.stop()
+
     def measure_db_traffic(self, authz, key_h):
         def counters():
             out = psql(self.pg_db, "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del, "
@@ -809,7 +890,19 @@ def report(results):
                   f"{note}".rstrip())
     print()
     for b in results:
+        ir = b.metrics.get("ir")
+        if not ir:
+            continue
+        print(f"{b.kind:<9} {'instructions per request (callgrind, server, all threads)':<58} "
+              f"{'instr/req':>10} {'vs healthz':>10} {'vs org-wide key':>15}")
+        for name, label, n in b.metrics["instructions"]:
+            vs_org = f"{n / ir['key']:.3f}x" if label.startswith("res_") else ""
+            print(f"{b.kind:<9} {name:<58} {n:>10,.0f} {n / ir['healthz']:>9.2f}x {vs_org:>15}")
+        print()
+    for b in results:
         m = b.metrics
+        if "rss_idle_kib" not in m:
+            continue
         print(f"{b.kind:<9} RSS: {m['rss_start_kib'] / 1024:.1f} MiB right after start, "
               f"{m['rss_idle_kib'] / 1024:.1f} MiB idle after seeding (1 user created, 1 login)"
               + (f", {m['rss_load_kib'] / 1024:.1f} MiB peak under key load" if "rss_load_kib" in m else "")
@@ -863,6 +956,22 @@ def report(results):
                             f"{m['writes_per_request']:.6f} per request: {m['writes_total']} batched "
                             f"last_used_at rows, none on the request path" if ok
                             else f"{m['writes_per_request']:.6f} per request ({m['writes_by_table']})", ok))
+        if "ir" in m:
+            ir = m["ir"]
+            for cred in ("key", "session", "jwt"):
+                v = ir[cred] / ir["healthz"]
+                ratios.append((f"{k}_{cred}_instructions_vs_healthz", v))
+                targets.append((f"{k}: {cred} check instructions <= 1.3x /healthz",
+                                f"{v:.2f}x ({ir[cred]:,.0f} vs {ir['healthz']:,.0f})", v <= 1.3))
+            for label, what in (("res_key", "same key at a resource"),
+                                ("res_grants", f"{GRANTS}-grant member at a resource"),
+                                ("res_restricted", f"{RESTRICTED_PATHS}-path key at a resource")):
+                v = ir[label] / ir["key"]
+                ratios.append((f"{k}_{label}_instructions_vs_org", v))
+                targets.append((f"{k}: {what}, instructions within 5 % of org-wide",
+                                f"{v:.3f}x ({ir[label]:,.0f} vs {ir['key']:,.0f})", v <= 1.05))
+        if "rss_idle_kib" not in m:
+            continue
         mib = m["rss_idle_kib"] / 1024
         targets.append((f"{k}: idle RSS <= 30 MiB", f"{mib:.1f} MiB after seeding "
                         f"({m['rss_start_kib'] / 1024:.1f} MiB right after start)", mib <= 30))
@@ -889,7 +998,13 @@ def main():
                 sys.exit(f"unknown backend {kind!r} in BENCH_BACKENDS")
             b = Backend(kind, workdir)
             log(f"=== {kind} ===")
-            b.run_all()
+            if any(phase in ONLY for phase in WRK_PHASES):
+                b.run_all()
+            if "instructions" in ONLY:
+                log(f"=== {kind}, under callgrind ===")
+                counted = Backend(kind, workdir, callgrind=True)
+                counted.run_instructions()
+                b.metrics.update(counted.metrics)
             results.append(b)
         log(f"measurements took {time.time() - started:.0f} s")
         report(results)

@@ -11,6 +11,7 @@ backend_tests!(
     an_invitation_email_arrives_and_its_link_lets_the_invitee_sign_up_and_join,
     a_password_reset_email_arrives_and_its_link_sets_the_password,
     delivery_to_a_dead_smtp_port_does_not_fail_the_request_and_shows_in_metrics,
+    a_stopping_server_delivers_the_email_still_waiting_for_a_retry,
 );
 
 async fn metrics(app: &TestApp) -> String {
@@ -193,7 +194,43 @@ async fn delivery_to_a_dead_smtp_port_does_not_fail_the_request_and_shows_in_met
     assert!(invitation["invite_url"].is_string());
     wait_for_metric(
         &app,
+        r#"portcullis_emails_total{kind="invitation",outcome="deferred"} 1"#,
+    )
+    .await;
+    // Three attempts, 3 s and 10 s apart, then it gives up.
+    wait_for_metric(
+        &app,
         r#"portcullis_emails_total{kind="invitation",outcome="failed"} 1"#,
     )
     .await;
+}
+
+async fn a_stopping_server_delivers_the_email_still_waiting_for_a_retry(backend: Backend) {
+    let port = free_port();
+    let mut app = spawn_app_with(backend, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let resp = owner
+        .client
+        .post(app.url(&invitations_path(&org)))
+        .json(&json!({"email": "late@example.com", "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(resp, 201).await;
+    // Nobody listened at the first attempt; the next one is 3 s away.
+    wait_for_metric(
+        &app,
+        r#"portcullis_emails_total{kind="invitation",outcome="deferred"} 1"#,
+    )
+    .await;
+    let sink = SmtpSink::start_on(port).await;
+    app.shut_down().await;
+    // Stopping made the pending attempt at once instead of dropping the email.
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["to"], json!(["late@example.com"]));
 }

@@ -1,6 +1,6 @@
 //! Abuse limits, each a 429 with `Retry-After` counted in `/metrics`: password attempts per
-//! client address, failed logins per email, failed authentications per client address,
-//! password changes per user. 0 disables a limit.
+//! client address and per email, password-reset requests per email, failed logins per email,
+//! failed authentications per client address, password changes per user. 0 disables a limit.
 
 use portcullis_tests::*;
 use serde_json::json;
@@ -8,6 +8,8 @@ use serde_json::json;
 backend_tests!(
     login_attempts_beyond_the_limit_get_429_with_retry_after,
     failed_logins_for_one_email_are_limited_whatever_the_address,
+    login_attempts_for_one_email_are_limited_whatever_the_address,
+    password_reset_requests_for_one_email_are_limited_whatever_the_address,
     a_flood_of_junk_credentials_is_throttled_without_touching_other_clients,
     valid_credentials_are_not_held_back_by_a_junk_flood_from_their_own_address,
     password_changes_are_limited_per_user,
@@ -90,6 +92,68 @@ async fn failed_logins_for_one_email_are_limited_whatever_the_address(backend: B
         .await
         .unwrap();
     expect_json(resp, 200).await;
+}
+
+async fn login_attempts_for_one_email_are_limited_whatever_the_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.login_rate_limit = 3;
+    })
+    .await;
+    let login = |n: usize, email: &str| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .json(&json!({"email": email, "password": "wrong password"}))
+            .send()
+    };
+    // Each from its own address, so only the per-email count can add up.
+    for n in 0..3 {
+        let resp = login(n, "target@example.com").await.unwrap();
+        assert_error(resp, 401, "unauthenticated").await;
+    }
+    let limited = login(10, "target@example.com").await.unwrap();
+    let wait = retry_after(&limited);
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_error(limited, 429, "rate_limited").await;
+    assert!(rate_limited_count(&app, "email_attempts").await >= 1);
+    // Another email from that same address is still answered.
+    let resp = login(10, "someone-else@example.com").await.unwrap();
+    assert_error(resp, 401, "unauthenticated").await;
+}
+
+async fn password_reset_requests_for_one_email_are_limited_whatever_the_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let person = app.person().await;
+    let request = |n: usize, email: &str| {
+        app.http
+            .post(app.url("/api/v1/auth/password-reset"))
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .json(&json!({"email": email}))
+            .send()
+    };
+    // An account and an address that is none are limited alike: the 429 is no account oracle.
+    for email in [person.email.as_str(), "nobody@example.com"] {
+        for n in 0..5 {
+            assert_eq!(request(n, email).await.unwrap().status(), 202, "{email}");
+        }
+        let limited = request(10, email).await.unwrap();
+        let wait = retry_after(&limited);
+        assert!((1..=12 * 60).contains(&wait), "Retry-After {wait}");
+        assert_error(limited, 429, "rate_limited").await;
+    }
+    assert!(rate_limited_count(&app, "reset_requests").await >= 2);
+    // Another email from that same address is still answered.
+    assert_eq!(
+        request(10, "someone-else@example.com")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
 }
 
 async fn a_flood_of_junk_credentials_is_throttled_without_touching_other_clients(backend: Backend) {

@@ -6,7 +6,7 @@ use portcullis_client::types::{
     AddMember, AuthMethod, CreateApiKey, CreateOrganization, ErrorBody, LoginRequest, Permission,
     Role, RotateApiKey, SignupRequest, TokenRequest,
 };
-use portcullis_client::{Client, Credential, GeneratedError as Error, ResponseValue};
+use portcullis_client::{Client, Credential, GeneratedError as Error, LastAnswer, ResponseValue};
 use portcullis_tests::{Backend, TestApp, backend_tests, spawn_app};
 
 backend_tests!(
@@ -21,7 +21,7 @@ const PASSWORD: &str = "correct horse battery";
 
 async fn a_person_signs_up_logs_in_and_builds_an_organization(backend: Backend) {
     let app = spawn_app(backend).await;
-    let anonymous = Client::new(&app.address);
+    let anonymous = Client::connect(&app.address, None).expect("a client");
     let owner = signed_up(&app, "Ada").await;
 
     let session = owner.client.get_session().await.expect("GET /auth/session");
@@ -265,7 +265,7 @@ async fn a_key_passes_forward_auth_and_mints_an_access_token(backend: Backend) {
 
 async fn bad_credentials_come_back_as_typed_errors(backend: Backend) {
     let app = spawn_app(backend).await;
-    let anonymous = Client::new(&app.address);
+    let anonymous = Client::connect(&app.address, None).expect("a client");
     let err = anonymous
         .login(&LoginRequest {
             email: "nobody@example.com".into(),
@@ -346,7 +346,7 @@ struct Person {
 async fn signed_up(app: &TestApp, name: &str) -> Person {
     let email = format!("{}@example.com", name.to_lowercase());
     // `browser()` keeps cookies and sends `Origin`, which cookie-authenticated writes need.
-    let client = Client::new_with_client(&app.address, app.browser());
+    let client = Client::new_with_client(&app.address, app.browser(), LastAnswer::default());
     let signed_up = client
         .signup(&SignupRequest {
             email: email.clone(),

@@ -37,6 +37,7 @@ pub struct TestApp {
     /// The server's state, for test hooks (`state.read_pause`) only: tests talk HTTP.
     pub state: AppState,
     server: JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     _database: Arc<TestDatabase>,
 }
 
@@ -92,10 +93,13 @@ async fn start(
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        app.run_until_stopped(std::future::pending())
-            .await
-            .expect("the server runs");
+        app.run_until_stopped(async move {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("the server runs");
     });
     TestApp {
         address,
@@ -104,11 +108,21 @@ async fn start(
         http: reqwest::Client::new(),
         state,
         server,
+        stop: Some(stop),
         _database: database,
     }
 }
 
 impl TestApp {
+    /// Stops the server as SIGTERM does (requests drained, pending writes and queued emails
+    /// flushed) and waits until it has.
+    pub async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.server).await.expect("the server stops cleanly");
+    }
+
     /// A second server on the same database, with its own caches and clock: a replica.
     pub async fn replica(&self) -> TestApp {
         start(self._database.clone(), self.root_token.clone(), |_| {}).await

@@ -34,6 +34,11 @@ impl SmtpSink {
     /// Starts the server and waits until it accepts connections. Panics, saying how to install
     /// it, when aiosmtpd is missing: these tests never skip silently.
     pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// The same, on `port` (a port a server was already told to deliver to).
+    pub async fn start_on(port: u16) -> Self {
         let python = std::env::var_os("PORTCULLIS_TEST_SMTP_PYTHON")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace().join("target/smtp-venv/bin/python"));
@@ -41,7 +46,6 @@ impl SmtpSink {
         let directory =
             std::env::temp_dir().join(format!("pcl-smtp-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&directory).expect("the sink's directory");
-        let port = free_port();
         let mut child = Command::new(&python)
             .arg(workspace().join("tests/support/smtp_sink.py"))
             .arg(port.to_string())

@@ -2,6 +2,7 @@
 //! and (on PostgreSQL) the listener that applies other replicas' cache invalidations.
 
 use crate::cache::Invalidation;
+use crate::email::EmailWorker;
 use crate::state::AppState;
 use portcullis_domain::Error;
 use portcullis_persistence::{Notice, Subscription};
@@ -14,6 +15,7 @@ const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 pub struct Background {
     state: AppState,
     tasks: Vec<JoinHandle<()>>,
+    email: Option<EmailWorker>,
 }
 
 impl AppState {
@@ -21,7 +23,6 @@ impl AppState {
     /// so nothing published afterwards is missed.
     pub async fn start_background(&self) -> Result<Background, Error> {
         let mut tasks = vec![tokio::spawn(flush_key_uses_forever(self.clone()))];
-        tasks.extend(self.start_email_worker());
         if let Some(subscription) = self.store.subscribe().await? {
             tasks.push(tokio::spawn(apply_invalidations_forever(
                 self.clone(),
@@ -31,15 +32,19 @@ impl AppState {
         Ok(Background {
             state: self.clone(),
             tasks,
+            email: self.start_email_worker(),
         })
     }
 }
 
 impl Background {
-    /// Stops the tasks and writes what is still pending.
+    /// Stops the tasks and writes what is still pending: `last_used_at`, and queued emails.
     pub async fn stop(self) {
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(email) = self.email {
+            email.drain().await;
         }
         if let Err(e) = self.state.flush_key_uses().await {
             tracing::error!(error = %e, "could not write last_used_at on shutdown");

@@ -1,6 +1,7 @@
 //! Email: the messages Portcullis sends (a plain-text part and a simple HTML part, from the
 //! templates below, compiled in) and the outbox that delivers them over SMTP off the request
-//! path: a bounded queue, one worker started with the background tasks, a few retries.
+//! path: a bounded queue, one worker started with the background tasks, a few retries. A
+//! stopping server gives what is still queued (or waiting for a retry) one last attempt.
 //! Failures are counted in `/metrics` and logged without the message, which carries a link.
 
 use crate::state::AppState;
@@ -10,12 +11,15 @@ use portcullis_domain::{Email, Error};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 /// Emails waiting for the worker; beyond this a new one is dropped (and counted).
 const QUEUE_CAPACITY: usize = 256;
 /// Delivery attempts per email, with these pauses between them.
-const RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_secs(3), Duration::from_secs(10)];
+/// How long a stopping server keeps delivering what is queued.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `PORTCULLIS_SMTP_URL`: it may carry a password, so it is never printed.
 #[derive(Clone)]
@@ -112,49 +116,95 @@ impl AppState {
     }
 
     /// The delivery worker, if email is configured and no worker runs yet.
-    pub(crate) fn start_email_worker(&self) -> Option<tokio::task::JoinHandle<()>> {
+    pub(crate) fn start_email_worker(&self) -> Option<EmailWorker> {
         let (receiver, transport) = self.outbox.take_worker()?;
-        Some(tokio::spawn(deliver_forever(
+        let (stop, stopping) = watch::channel(false);
+        let task = tokio::spawn(deliver_until_stopped(
             self.clone(),
             receiver,
             transport,
-        )))
+            stopping,
+        ));
+        Some(EmailWorker { task, stop })
     }
 }
 
-async fn deliver_forever(
+/// The running delivery worker.
+pub(crate) struct EmailWorker {
+    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl EmailWorker {
+    /// Takes no new email, gives each queued one a last attempt (a pending retry is made at
+    /// once), and gives up after `DRAIN_TIMEOUT`.
+    pub(crate) async fn drain(mut self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(DRAIN_TIMEOUT, &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+            tracing::error!("stopped before every queued email was delivered");
+        }
+    }
+}
+
+async fn deliver_until_stopped(
     state: AppState,
     mut receiver: mpsc::Receiver<OutgoingEmail>,
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    mut stopping: watch::Receiver<bool>,
 ) {
-    while let Some(email) = receiver.recv().await {
-        let kind = email.kind;
-        let message = match build(&state.outbox.from, email) {
-            Ok(message) => message,
-            Err(e) => {
-                state.metrics.email(kind, "failed");
-                tracing::error!(kind, error = %e, "could not build an email");
-                continue;
-            }
+    loop {
+        let email = tokio::select! {
+            email = receiver.recv() => email,
+            _ = stopping.wait_for(|stop| *stop) => None,
         };
-        let mut attempt = 0;
-        loop {
-            match transport.send(message.clone()).await {
-                Ok(_) => {
-                    state.metrics.email(kind, "sent");
-                    break;
-                }
-                Err(e) if attempt < RETRY_PAUSES.len() => {
-                    tracing::warn!(kind, attempt = attempt + 1, error = %e, "email delivery failed; will retry");
-                    tokio::time::sleep(RETRY_PAUSES[attempt]).await;
-                    attempt += 1;
-                }
-                Err(e) => {
-                    state.metrics.email(kind, "failed");
-                    tracing::error!(kind, attempts = attempt + 1, error = %e, "email delivery failed; giving up");
-                    break;
-                }
+        let Some(email) = email else { break };
+        deliver(&state, &transport, email, &mut stopping).await;
+    }
+    receiver.close();
+    while let Ok(email) = receiver.try_recv() {
+        deliver(&state, &transport, email, &mut stopping).await;
+    }
+}
+
+/// Sends with retries; once the server is stopping, a failed attempt is the last.
+async fn deliver(
+    state: &AppState,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    email: OutgoingEmail,
+    stopping: &mut watch::Receiver<bool>,
+) {
+    let kind = email.kind;
+    let message = match build(&state.outbox.from, email) {
+        Ok(message) => message,
+        Err(e) => {
+            state.metrics.email(kind, "failed");
+            tracing::error!(kind, error = %e, "could not build an email");
+            return;
+        }
+    };
+    for attempt in 0.. {
+        let error = match transport.send(message.clone()).await {
+            Ok(_) => {
+                state.metrics.email(kind, "sent");
+                return;
             }
+            Err(error) => error,
+        };
+        let pause = RETRY_PAUSES.get(attempt).filter(|_| !*stopping.borrow());
+        let Some(pause) = pause else {
+            state.metrics.email(kind, "failed");
+            tracing::error!(kind, attempts = attempt + 1, error = %error, "email delivery failed; giving up");
+            return;
+        };
+        state.metrics.email(kind, "deferred");
+        tracing::warn!(kind, attempt = attempt + 1, error = %error, "email delivery failed; will retry");
+        tokio::select! {
+            () = tokio::time::sleep(*pause) => {}
+            _ = stopping.wait_for(|stop| *stop) => {}
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Abuse limits (429 with `Retry-After`): password attempts per client address, link attempts
-//! (invitation lookups, password-reset requests) per client address, failed logins per email, failed authentications per client address, password changes per user. Addresses are
-//! keyed by `address_bucket`, so one IPv6 /64 (what one subscriber gets) is one client.
+//! Abuse limits (429 with `Retry-After`): password attempts (login, signup) per client address
+//! and per email, link attempts (invitation lookups, password-reset requests) per client
+//! address, password-reset requests per email, failed logins per email, failed authentications
+//! per client address, password changes per user. Addresses are keyed by `address_bucket`, so
+//! one IPv6 /64 (what one subscriber gets) is one client.
 
 use crate::state::AppState;
 use governor::clock::{Clock as _, DefaultClock};
@@ -20,6 +22,10 @@ const FAILED_LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Password changes allowed per user, refilled one every 6 minutes (10 an hour).
 const PASSWORD_CHANGES: u32 = 10;
 const PASSWORD_CHANGE_PERIOD: Duration = Duration::from_secs(6 * 60);
+/// Password-reset requests allowed per email, refilled one every 12 minutes (5 an hour): one
+/// mailbox cannot be flooded from many addresses.
+const RESET_REQUESTS: u32 = 5;
+const RESET_REQUEST_PERIOD: Duration = Duration::from_secs(12 * 60);
 
 /// How many of each are allowed; 0 disables that limit.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +40,8 @@ pub struct LimitSettings {
 
 pub struct Limits {
     password_attempts: Limiter<IpAddr>,
+    email_attempts: Limiter<Email>,
+    reset_requests: Limiter<Email>,
     link_attempts: Limiter<IpAddr>,
     failed_logins: FailedLogins,
     failed_auth: Limiter<IpAddr>,
@@ -45,20 +53,20 @@ impl Limits {
         let per_minute = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
         Self {
             password_attempts: Limiter::new(per_minute(settings.password_attempts_per_minute)),
+            email_attempts: Limiter::new(per_minute(settings.password_attempts_per_minute)),
+            reset_requests: Limiter::new(burst(RESET_REQUEST_PERIOD, RESET_REQUESTS)),
             link_attempts: Limiter::new(per_minute(settings.password_attempts_per_minute)),
             failed_logins: FailedLogins::new(settings.failed_logins_per_email),
             failed_auth: Limiter::new(per_minute(settings.failed_auth_per_minute)),
-            password_changes: Limiter::new(
-                Quota::with_period(PASSWORD_CHANGE_PERIOD)
-                    .zip(NonZeroU32::new(PASSWORD_CHANGES))
-                    .map(|(quota, burst)| quota.allow_burst(burst)),
-            ),
+            password_changes: Limiter::new(burst(PASSWORD_CHANGE_PERIOD, PASSWORD_CHANGES)),
         }
     }
 
     /// Forgets clients that have been quiet: keeps memory bounded.
     pub fn forget_idle(&self) {
         self.password_attempts.forget_idle();
+        self.email_attempts.forget_idle();
+        self.reset_requests.forget_idle();
         self.link_attempts.forget_idle();
         self.failed_auth.forget_idle();
         self.password_changes.forget_idle();
@@ -72,6 +80,23 @@ impl AppState {
         self.counted(
             "password_attempts",
             self.limits.password_attempts.check(address_bucket(client)),
+        )
+    }
+
+    /// A login or signup attempt for `email`, from whatever address.
+    pub(crate) fn limit_email_attempt(&self, email: &Email) -> Result<(), Error> {
+        self.counted(
+            "email_attempts",
+            self.limits.email_attempts.check(email.clone()),
+        )
+    }
+
+    /// A password-reset request for `email`, whether or not it is an account's (a 429 tells
+    /// nothing about the account).
+    pub(crate) fn limit_reset_request(&self, email: &Email) -> Result<(), Error> {
+        self.counted(
+            "reset_requests",
+            self.limits.reset_requests.check(email.clone()),
         )
     }
 
@@ -117,6 +142,13 @@ impl AppState {
         }
         outcome
     }
+}
+
+/// `burst` at once, then one per `period`.
+fn burst(period: Duration, burst: u32) -> Option<Quota> {
+    Quota::with_period(period)
+        .zip(NonZeroU32::new(burst))
+        .map(|(quota, burst)| quota.allow_burst(burst))
 }
 
 /// The key an address is limited by: IPv4 addresses alone, IPv6 by their /64.

@@ -80,9 +80,16 @@ pub enum Command {
 #[derive(Subcommand, Debug, Clone)]
 pub enum ConfigCommand {
     /// Store an API key or access token (read from standard input when not given).
-    SetToken { token: Option<String> },
+    SetToken {
+        // Its own id: the global `--token` flag is another argument.
+        #[arg(id = "new_token", value_name = "TOKEN")]
+        token: Option<String>,
+    },
     /// Store the server's URL.
-    SetUrl { url: String },
+    SetUrl {
+        #[arg(id = "new_url", value_name = "URL")]
+        url: String,
+    },
     /// Show the settings in force and where each comes from; the credential masked.
     Show,
 }

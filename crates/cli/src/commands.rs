@@ -226,7 +226,7 @@ async fn whoami(settings: &Resolved, json: bool) -> Result<(), Failure> {
     let client = authenticated(settings)?;
     let me = client.me().await?.into_inner();
     if json {
-        output::json(&me);
+        output::json(&client);
         return Ok(());
     }
     let principal = match &me.user {
@@ -272,7 +272,7 @@ async fn orgs(settings: &Resolved, command: OrgsCommand, json: bool) -> Result<(
         OrgsCommand::List => {
             let orgs = client.list_organizations().await?.into_inner();
             if json {
-                output::json(&orgs);
+                output::json(&client);
             } else {
                 organization_rows(&orgs);
             }
@@ -295,7 +295,7 @@ async fn orgs(settings: &Resolved, command: OrgsCommand, json: bool) -> Result<(
             };
             let org = client.create_organization(&body).await?.into_inner();
             if json {
-                output::json(&org);
+                output::json(&client);
             } else {
                 organization_rows(&[org]);
             }
@@ -304,7 +304,7 @@ async fn orgs(settings: &Resolved, command: OrgsCommand, json: bool) -> Result<(
             let id = organization(&client, settings, org.as_deref()).await?;
             let org = client.get_organization(&id).await?.into_inner();
             if json {
-                output::json(&org);
+                output::json(&client);
             } else {
                 organization_rows(&[org]);
             }
@@ -372,7 +372,7 @@ async fn members(settings: &Resolved, command: MembersCommand, json: bool) -> Re
         MembersCommand::List => {
             let members = client.list_members(&org).await?.into_inner();
             if json {
-                output::json(&members);
+                output::json(&client);
             } else {
                 member_rows(&members);
             }
@@ -384,7 +384,7 @@ async fn members(settings: &Resolved, command: MembersCommand, json: bool) -> Re
             };
             let member = client.add_member(&org, &body).await?.into_inner();
             if json {
-                output::json(&member);
+                output::json(&client);
             } else {
                 member_rows(&[member]);
             }
@@ -397,7 +397,7 @@ async fn members(settings: &Resolved, command: MembersCommand, json: bool) -> Re
                 .await?
                 .into_inner();
             if json {
-                output::json(&member);
+                output::json(&client);
             } else {
                 member_rows(&[member]);
             }
@@ -440,7 +440,7 @@ async fn service_accounts(
         ServiceAccountsCommand::List => {
             let accounts = client.list_service_accounts(&org).await?.into_inner();
             if json {
-                output::json(&accounts);
+                output::json(&client);
             } else {
                 account_rows(&accounts);
             }
@@ -489,7 +489,7 @@ async fn service_accounts(
     }
     .into_inner();
     if json {
-        output::json(&account);
+        output::json(&client);
     } else {
         account_rows(&[account]);
     }
@@ -525,7 +525,7 @@ async fn grants(
             }
             .into_inner();
             if json {
-                output::json(&grants);
+                output::json(client);
             } else {
                 grant_rows(&grants);
             }
@@ -544,7 +544,7 @@ async fn grants(
             }
             .into_inner();
             if json {
-                output::json(&grant);
+                output::json(client);
             } else {
                 grant_rows(&[grant]);
             }
@@ -575,7 +575,7 @@ async fn invitations(
         let body = types::InvitationToken { token: link_token };
         let accepted = client.accept_invitation(&body).await?.into_inner();
         if json {
-            output::json(&accepted);
+            output::json(&client);
         } else {
             eprintln!(
                 "Joined organization {} as {}",
@@ -589,7 +589,7 @@ async fn invitations(
         InvitationsCommand::List => {
             let pending = client.list_invitations(&org).await?.into_inner();
             if json {
-                output::json(&pending);
+                output::json(&client);
             } else {
                 table(
                     &["ID", "EMAIL", "ROLE", "GRANTS", "EXPIRES"],
@@ -636,7 +636,7 @@ async fn invitations(
     }
     .into_inner();
     if json {
-        output::json(&issued);
+        output::json(&client);
     } else {
         println!("{}", issued.invite_url);
         eprintln!(
@@ -701,9 +701,9 @@ fn key_rows(keys: &[types::ApiKey]) {
 }
 
 /// The new key alone on standard output, or with `--json` the whole object.
-fn print_created_key(created: &types::CreatedApiKeyBody, json: bool) {
+fn print_created_key(client: &Client, created: &types::CreatedApiKeyBody, json: bool) {
     if json {
-        output::json(created);
+        output::json(client);
     } else {
         println!("{}", created.key);
         eprintln!(
@@ -720,7 +720,7 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
         KeysCommand::List => {
             let keys = client.list_api_keys(&org).await?.into_inner();
             if json {
-                output::json(&keys);
+                output::json(&client);
             } else {
                 key_rows(&keys);
             }
@@ -747,12 +747,12 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
                 None => client.create_api_key(&org, &body).await?,
             }
             .into_inner();
-            print_created_key(&created, json);
+            print_created_key(&client, &created, json);
         }
         KeysCommand::Show { key_id } => {
             let key = client.get_api_key(&org, &key_id).await?.into_inner();
             if json {
-                output::json(&key);
+                output::json(&client);
             } else {
                 key_rows(&[key]);
             }
@@ -772,7 +772,7 @@ async fn keys(settings: &Resolved, command: KeysCommand, json: bool) -> Result<(
                 .rotate_api_key(&org, &key_id, &body)
                 .await?
                 .into_inner();
-            print_created_key(&created, json);
+            print_created_key(&client, &created, json);
         }
     }
     Ok(())
@@ -788,7 +788,7 @@ async fn sessions(
         SessionsCommand::List => {
             let sessions = client.list_sessions().await?.into_inner();
             if json {
-                output::json(&sessions);
+                output::json(&client);
             } else {
                 table(
                     &["ID", "CURRENT", "CREATED", "EXPIRES", "IP", "USER AGENT"],
@@ -826,7 +826,7 @@ async fn audit(
         .await?
         .into_inner();
     if json {
-        output::json(&events);
+        output::json(&client);
     } else {
         table(
             &["AT", "ACTION", "TARGET", "ACTOR", "KEY", "IP"],
@@ -858,7 +858,7 @@ async fn authorize(
         .await?
         .into_inner();
     if json {
-        output::json(&answer);
+        output::json(&client);
     } else {
         fields(&[
             ("allowed", answer.allowed.to_string()),
@@ -883,7 +883,7 @@ async fn token(settings: &Resolved, resource: Option<String>, json: bool) -> Res
     };
     let token = client.create_access_token(&body).await?.into_inner();
     if json {
-        output::json(&token);
+        output::json(&client);
     } else {
         println!("{}", token.access_token);
     }

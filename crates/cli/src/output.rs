@@ -1,14 +1,16 @@
 //! Tables for people, JSON for scripts.
 
 use comfy_table::{Table, presets::NOTHING};
-use serde::Serialize;
+use portcullis_client::Client;
 use std::fmt::Display;
+use std::io::Write;
 
-/// The server's object as JSON, one document on standard output.
-pub fn json<T: Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+/// The server's last answer exactly as it sent it, one JSON document on standard output.
+pub fn json(client: &Client) {
+    let body = client.last_body().unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(&body).and_then(|()| out.write_all(b"\n")) {
+        eprintln!("error: cannot print JSON: {e}");
     }
 }
 

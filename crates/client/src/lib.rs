@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 mod generated {
-    progenitor::generate_api!(spec = "../../openapi.json", interface = Positional);
+    progenitor::generate_api!(
+        spec = "../../openapi.json",
+        interface = Positional,
+        inner_type = crate::LastAnswer,
+    );
 }
 
 pub use generated::{Client, types};
@@ -8,8 +12,12 @@ pub use generated::{Client, types};
 pub use progenitor_client::Error as GeneratedError;
 pub use progenitor_client::ResponseValue;
 
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::ResponseBuilderExt;
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue, ORIGIN, SET_COOKIE};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use types::ErrorBody;
 
 /// The name of the session cookie (contract, section 5).
@@ -139,7 +147,48 @@ impl Client {
             .user_agent(concat!("portcullis-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::InvalidSetting(e.to_string()))?;
-        Ok(Client::new_with_client(base_url, http))
+        Ok(Client::new_with_client(
+            base_url,
+            http,
+            LastAnswer::default(),
+        ))
+    }
+
+    /// The body of the last answer, byte for byte as the server sent it: what a script wants
+    /// when the typed value would be re-serialized differently (`portcullis … --json`).
+    pub fn last_body(&self) -> Option<Bytes> {
+        self.inner().0.lock().ok()?.clone()
+    }
+}
+
+/// The client's memory of the last answer's body, shared with its clones; see
+/// [`Client::last_body`].
+#[derive(Debug, Default, Clone)]
+pub struct LastAnswer(Arc<Mutex<Option<Bytes>>>);
+
+/// Every answer is read whole, kept, and handed to the generated code unchanged.
+impl ClientHooks<LastAnswer> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        let mut answer = http::Response::builder()
+            .status(response.status())
+            .version(response.version())
+            .url(response.url().clone());
+        if let Some(headers) = answer.headers_mut() {
+            *headers = response.headers().clone();
+        }
+        let body = response.bytes().await?;
+        if let Ok(mut last) = self.inner().0.lock() {
+            *last = Some(body.clone());
+        }
+        let answer = answer
+            .body(body)
+            .expect("status, version and headers come from a response");
+        Ok(answer.into())
     }
 }
 

@@ -63,6 +63,7 @@ pub async fn sign_up(
     invitation_token: Option<&str>,
 ) -> Result<User, Error> {
     client.admit(state)?;
+    state.limit_email_attempt(&new.email)?;
     let Some(token) = invitation_token else {
         let users_exist = state.store.count_users().await? > 0;
         let platform_admin = state.decide(rules::sign_up(state.config.signup, users_exist))?;
@@ -140,6 +141,7 @@ pub async fn log_in(
     client.admit(state)?;
     let email = Email::parse(email).ok();
     if let Some(email) = &email {
+        state.limit_email_attempt(email)?;
         state.limit_failed_logins(email)?;
     }
     let found = match &email {

@@ -52,6 +52,7 @@ pub async fn request(
     link_base: Option<&str>,
 ) -> Result<(), Error> {
     client.admit_link(state)?;
+    state.limit_reset_request(email)?;
     if !state.outbox.is_enabled() {
         return Ok(());
     }
