@@ -249,11 +249,11 @@ pub enum InvitationsCommand {
     Resend { invitation_id: uuid::Uuid },
     /// Revoke an invitation: its link stops working.
     Revoke { invitation_id: uuid::Uuid },
-    /// Accept an invitation with its link's token (needs a session: `portcullis login`).
+    /// Accept an invitation (needs a session: `portcullis login`).
     Accept {
-        /// The `token` of the invitation's link (named apart from the global `--token`).
-        #[arg(value_name = "TOKEN")]
-        link_token: String,
+        /// The invitation's link, or the `token` of that link.
+        #[arg(value_name = "LINK")]
+        link: String,
     },
 }
 

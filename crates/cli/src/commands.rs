@@ -571,8 +571,12 @@ async fn invitations(
     json: bool,
 ) -> Result<(), Failure> {
     let client = authenticated(settings)?;
-    if let InvitationsCommand::Accept { link_token } = command {
-        let body = types::InvitationToken { token: link_token };
+    if let InvitationsCommand::Accept { link } = command {
+        // The whole link as copied, or the token alone.
+        let token = link.rsplit_once("token=").map_or(link.as_str(), |(_, t)| t);
+        let body = types::InvitationToken {
+            token: token.to_owned(),
+        };
         let accepted = client.accept_invitation(&body).await?.into_inner();
         if json {
             output::json(&client);

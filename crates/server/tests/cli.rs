@@ -21,6 +21,7 @@ backend_tests!(
     each_failure_has_its_exit_code,
     json_output_is_the_servers_json,
     the_password_prompt_does_not_echo_on_a_terminal,
+    the_readmes_walk_through_runs_as_written,
 );
 
 /// A terminal session: its own home and config directory, and the binary under test.
@@ -916,4 +917,79 @@ mod toml_like {
         });
         Stored { session }
     }
+}
+
+/// README's "The CLI in five minutes": its shell blocks after the one that starts the server,
+/// run by bash as written (this server's address in place of `http://127.0.0.1:8080`), with the
+/// binary on `PATH` and Ada's password on standard input, where `portcullis login` reads it.
+async fn the_readmes_walk_through_runs_as_written(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("## The CLI in five minutes")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the walk-through in README.md");
+    let blocks: Vec<&str> = section
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .collect();
+    assert!(
+        blocks.len() == 3 && blocks[0].contains("portcullis serve"),
+        "the walk-through starts a server, then signs two people up, then uses the CLI: {blocks:?}"
+    );
+    let script = format!("set -e\n{}\n{}", blocks[1], blocks[2])
+        .replace("http://127.0.0.1:8080", &app.address);
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_portcullis"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().expect("the binary's directory").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tempfile::tempdir().expect("a temporary home");
+    let mut child = tokio::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"correct horse battery\n")
+        .await
+        .expect("the password");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("bash ends");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(
+        output.status.success(),
+        "the walk-through failed ({}):\nstdout: {stdout}\nstderr: {stderr}",
+        output.status
+    );
+    for expected in [
+        "grace@example.com",
+        "may deploy",
+        "exit 5: may not administer",
+        "the new key works",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "`{expected}` not printed:\nstdout: {stdout}\nstderr: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("Joined organization"),
+        "Grace did not join: {stderr}"
+    );
 }
