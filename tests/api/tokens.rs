@@ -24,6 +24,7 @@ backend_tests!(
     an_access_token_is_bound_to_its_organization,
     the_root_token_mints_a_token_without_a_subject,
     a_tampered_access_token_is_refused,
+    a_server_refuses_tokens_of_another_issuer_even_signed_with_its_key,
 );
 
 const TOKEN_FIELDS: &[&str] = &["access_token", "token_type", "expires_in"];
@@ -533,4 +534,56 @@ async fn a_tampered_access_token_is_refused(backend: Backend) {
     let none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     assert_invalid_token(me_with_token(&app, &format!("{none}.{raised}.")).await).await;
     assert_invalid_token(me_with_token(&app, &format!("{}.{}.", parts[0], parts[1])).await).await;
+}
+
+/// Staging runs on a copy of production's database, signing key included: its tokens name
+/// staging's issuer, and production accepts only its own.
+async fn a_server_refuses_tokens_of_another_issuer_even_signed_with_its_key(backend: Backend) {
+    let production = spawn_app_with(backend, |s| {
+        s.public_url = Some("https://auth.example.com/".into());
+    })
+    .await;
+    let staging = production
+        .replica_with(|s| s.public_url = Some("https://auth.staging.example.com".into()))
+        .await;
+    let named = production
+        .replica_with(|s| {
+            s.public_url = Some("https://auth.example.com".into());
+            s.token_issuer = Some("acme-eu-1".into());
+        })
+        .await;
+    let owner = production.person().await;
+    let org = production.organization(&owner).await;
+    let created = production.api_key(&owner, &org, &["read"]).await;
+    let key = created["key"].as_str().unwrap();
+    let mint_at = |app: &TestApp| {
+        mint(
+            token_request(app, &app.http).header("X-API-Key", key),
+            json!({}),
+        )
+    };
+
+    let own = mint_at(&production).await;
+    assert_eq!(claims_unverified(&own)["iss"], "https://auth.example.com");
+    let status = authorize_with_token(&production, &own, "read")
+        .await
+        .status();
+    assert_eq!(status, 200);
+
+    let from_staging = mint_at(&staging).await;
+    assert_eq!(
+        claims_unverified(&from_staging)["iss"],
+        "https://auth.staging.example.com"
+    );
+    let status = authorize_with_token(&staging, &from_staging, "read")
+        .await
+        .status();
+    assert_eq!(status, 200, "staging accepts its own");
+    assert_invalid_token(authorize_with_token(&production, &from_staging, "read").await).await;
+
+    // PORTCULLIS_TOKEN_ISSUER wins over the public URL.
+    let from_named = mint_at(&named).await;
+    assert_eq!(claims_unverified(&from_named)["iss"], "acme-eu-1");
+    assert_invalid_token(authorize_with_token(&production, &from_named, "read").await).await;
+    assert_invalid_token(authorize_with_token(&named, &own, "read").await).await;
 }

@@ -125,7 +125,13 @@ impl TestApp {
 
     /// A second server on the same database, with its own caches and clock: a replica.
     pub async fn replica(&self) -> TestApp {
-        start(self._database.clone(), self.root_token.clone(), |_| {}).await
+        self.replica_with(|_| {}).await
+    }
+
+    /// A replica whose settings `configure` may change (another deployment on a copy of the
+    /// same data, say).
+    pub async fn replica_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        start(self._database.clone(), self.root_token.clone(), configure).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -151,6 +151,19 @@ impl Application {
 }
 
 fn config(settings: &Settings) -> Result<Config, Error> {
+    let public_url = settings
+        .public_url
+        .as_deref()
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .filter(|url| !url.is_empty());
+    let issuer = settings
+        .token_issuer
+        .as_deref()
+        .map(str::trim)
+        .filter(|issuer| !issuer.is_empty())
+        .map(str::to_owned)
+        .or_else(|| public_url.clone())
+        .unwrap_or_else(|| Config::default().issuer);
     Ok(Config {
         signup: settings.signup.into(),
         cookie_secure: settings.cookie_secure,
@@ -181,11 +194,8 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             failed_auth_per_minute: settings.failed_auth_limit,
         },
         password_queue: settings.password_queue,
-        public_url: settings
-            .public_url
-            .as_deref()
-            .map(|url| url.trim().trim_end_matches('/').to_owned())
-            .filter(|url| !url.is_empty()),
+        public_url,
+        issuer,
         smtp_url: settings
             .smtp_url
             .clone()

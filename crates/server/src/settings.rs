@@ -91,6 +91,11 @@ pub struct Settings {
     /// invitation URLs are built from it; when unset, from the request's `Host`.
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// `iss` of the access tokens this server mints and the only one it accepts; default: the
+    /// public URL when set, else `portcullis`. Give each deployment its own, so a staging copy of
+    /// a production database cannot mint tokens production accepts.
+    #[arg(long, env = "PORTCULLIS_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
     /// SMTP server in lettre's URL form: `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587`
     /// (STARTTLS when offered), `smtp://…?tls=required`. Unset: no email is sent.
     #[arg(long, env = "PORTCULLIS_SMTP_URL", hide_env_values = true)]
@@ -139,6 +144,7 @@ impl Settings {
             idle_timeout: 60,
             max_connections: 10_000,
             public_url: None,
+            token_issuer: None,
             smtp_url: None,
             email_from: DEFAULT_EMAIL_FROM.into(),
             log: "info".into(),
@@ -171,6 +177,7 @@ impl fmt::Debug for Settings {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("public_url", &self.public_url)
+            .field("token_issuer", &self.token_issuer)
             .field("smtp_url", &redacted(&self.smtp_url))
             .field("email_from", &self.email_from)
             .field("log", &self.log)
