@@ -24,5 +24,6 @@ mod rate_limit;
 mod replicas;
 mod resources;
 mod service_accounts;
+mod sweep;
 mod tokens;
 mod upgrade;

@@ -1,5 +1,6 @@
-//! Work that runs beside the requests: the batch writer of `last_used_at`, the email worker,
-//! and (on PostgreSQL) the listener that applies other replicas' cache invalidations.
+//! Work that runs beside the requests: the batch writer of `last_used_at`, the email worker, the
+//! sweeper of rows past all use, and (on PostgreSQL) the listener that applies other replicas'
+//! cache invalidations.
 
 use crate::cache::Invalidation;
 use crate::email::EmailWorker;
@@ -11,6 +12,10 @@ use tokio::task::JoinHandle;
 
 /// How often pending `last_used_at` values are written.
 const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// Expired keys stay listed (as expired) this long before the sweeper deletes them.
+const EXPIRED_KEYS_KEPT: chrono::Duration = chrono::Duration::days(30);
+/// Rows deleted per statement by the sweeper.
+const SWEEP_BATCH: u64 = 500;
 
 pub struct Background {
     state: AppState,
@@ -22,7 +27,10 @@ impl AppState {
     /// Starts the background work. The invalidation listener is subscribed before this returns,
     /// so nothing published afterwards is missed.
     pub async fn start_background(&self) -> Result<Background, Error> {
-        let mut tasks = vec![tokio::spawn(flush_key_uses_forever(self.clone()))];
+        let mut tasks = vec![
+            tokio::spawn(flush_key_uses_forever(self.clone())),
+            tokio::spawn(sweep_forever(self.clone())),
+        ];
         if let Some(subscription) = self.store.subscribe().await? {
             tasks.push(tokio::spawn(apply_invalidations_forever(
                 self.clone(),
@@ -60,6 +68,27 @@ async fn flush_key_uses_forever(state: AppState) {
             tracing::warn!(error = %e, "could not write last_used_at; will retry");
         }
         state.limits.forget_idle();
+    }
+}
+
+/// Every `config.sweep_every` (replicas may sweep at once: deleting a row twice is harmless).
+async fn sweep_forever(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.sweep_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match state
+            .store
+            .sweep(now, now - EXPIRED_KEYS_KEPT, SWEEP_BATCH)
+            .await
+        {
+            Ok(swept) => {
+                state.metrics.swept(&swept);
+                tracing::debug!(?swept, "swept rows past all use");
+            }
+            Err(e) => tracing::warn!(error = %e, "could not sweep; will retry"),
+        }
     }
 }
 

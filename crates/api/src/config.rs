@@ -50,6 +50,8 @@ pub struct Config {
     pub smtp_url: Option<SmtpUrl>,
     /// `PORTCULLIS_EMAIL_FROM`.
     pub email_from: String,
+    /// How often expired sessions, keys and one-time tokens are deleted.
+    pub sweep_every: std::time::Duration,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             public_url: None,
             smtp_url: None,
             email_from: DEFAULT_EMAIL_FROM.to_owned(),
+            sweep_every: std::time::Duration::from_secs(300),
         }
     }
 }

@@ -10,6 +10,7 @@ pub struct Metrics {
     cache: IntCounterVec,
     rate_limited: IntCounterVec,
     emails: IntCounterVec,
+    swept: IntCounterVec,
     argon2_queue: IntGauge,
     pool_open: IntGauge,
     pool_idle: IntGauge,
@@ -56,8 +57,13 @@ impl Metrics {
             ),
             emails: counter(
                 "emails_total",
-                "Emails by kind and outcome: sent, failed (after retries), dropped (queue full).",
+                "Emails by kind and outcome: sent, deferred (to be retried), failed (after retries), dropped (queue full).",
                 &["kind", "outcome"],
+            ),
+            swept: counter(
+                "swept_rows_total",
+                "Rows past all use deleted by the background sweeper, by table.",
+                &["table"],
             ),
             argon2_queue: gauge(
                 "argon2_queue_depth",
@@ -87,6 +93,17 @@ impl Metrics {
 
     pub(crate) fn rate_limited(&self, limit: &str) {
         self.rate_limited.with_label_values(&[limit]).inc();
+    }
+
+    pub(crate) fn swept(&self, swept: &portcullis_persistence::Swept) {
+        for (table, rows) in [
+            ("sessions", swept.sessions),
+            ("api_keys", swept.api_keys),
+            ("invitations", swept.invitations),
+            ("password_resets", swept.password_resets),
+        ] {
+            self.swept.with_label_values(&[table]).inc_by(rows);
+        }
     }
 
     pub(crate) fn email(&self, kind: &str, outcome: &str) {

@@ -5,7 +5,7 @@
 //!
 //! The methods live next to what they store: `users`, `sessions`, `organizations`, `members`,
 //! `api_keys`, `audit`, `signing_keys`, `invitations`, `password_resets`, `service_accounts`
-//! (with grants).
+//! (with grants), and `sweep`, which deletes rows past all use.
 
 mod api_keys;
 mod audit;
@@ -19,10 +19,12 @@ mod password_resets;
 mod service_accounts;
 mod sessions;
 mod signing_keys;
+mod sweep;
 mod users;
 
 pub use notifications::{Notice, Subscription};
 pub use service_accounts::AccountChanges;
+pub use sweep::Swept;
 
 use chrono::{DateTime, Utc};
 use migration::{Migrator, MigratorTrait};

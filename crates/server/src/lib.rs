@@ -202,6 +202,7 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             .filter(|url| !url.trim().is_empty())
             .map(SmtpUrl::new),
         email_from: settings.email_from.clone(),
+        sweep_every: std::time::Duration::from_secs(settings.sweep_interval.max(1)),
         ..Config::default()
     })
 }

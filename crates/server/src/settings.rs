@@ -87,6 +87,10 @@ pub struct Settings {
     /// Open connections at once; more wait to be accepted.
     #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
+    /// Seconds between sweeps deleting expired sessions, invitations and reset tokens, and keys
+    /// 30 days past their expiry or rotation grace.
+    #[arg(long, env = "PORTCULLIS_SWEEP_INTERVAL", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_interval: u64,
     /// The URL people reach Portcullis at (`https://auth.example.com`): links in emails and
     /// invitation URLs are built from it; when unset, from the request's `Host`.
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
@@ -143,6 +147,7 @@ impl Settings {
             header_timeout: 10,
             idle_timeout: 60,
             max_connections: 10_000,
+            sweep_interval: 300,
             public_url: None,
             token_issuer: None,
             smtp_url: None,
@@ -176,6 +181,7 @@ impl fmt::Debug for Settings {
             .field("header_timeout", &self.header_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("sweep_interval", &self.sweep_interval)
             .field("public_url", &self.public_url)
             .field("token_issuer", &self.token_issuer)
             .field("smtp_url", &redacted(&self.smtp_url))
