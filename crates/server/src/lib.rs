@@ -203,7 +203,6 @@ fn config(settings: &Settings) -> Result<Config, Error> {
             .map(SmtpUrl::new),
         email_from: settings.email_from.clone(),
         sweep_every: std::time::Duration::from_secs(settings.sweep_interval.max(1)),
-        ..Config::default()
     })
 }
 
