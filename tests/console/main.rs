@@ -804,7 +804,11 @@ async fn signing_up_in_the_console_follows_the_servers_mode(backend: Backend) {
     let (browser, _driver) = crate::browser().await;
     browser.goto(&first.url("/console/login")).await.unwrap();
     follow(&browser, "a[href='/console/signup']").await;
-    assert!(text(&browser, ".notice").await.contains("platform administrator"));
+    assert!(
+        text(&browser, ".notice")
+            .await
+            .contains("platform administrator")
+    );
     let email = new_email("first");
     fill(&browser, "input[name=email]", &email).await;
     fill(&browser, "input[name=password]", PASSWORD).await;
@@ -882,7 +886,12 @@ async fn an_invitation_link_made_in_the_console_is_accepted_in_another_browser(b
     );
 
     let form = "#invitation-form";
-    fill(&browser, &format!("{form} input[name=email]"), &invitee.email).await;
+    fill(
+        &browser,
+        &format!("{form} input[name=email]"),
+        &invitee.email,
+    )
+    .await;
     browser
         .find(Locator::Css(&format!("{form} select[name=role]")))
         .await
@@ -1016,8 +1025,10 @@ async fn an_invitation_link_made_in_the_console_is_accepted_in_another_browser(b
 
 async fn a_rotated_key_keeps_the_old_one_working_through_the_grace_period(backend: Backend) {
     let app = spawn_app(backend).await;
+    // A plain address: this test's screenshots are the ones in docs/.
+    account(&app, "ada@example.com").await;
     let (browser, _driver) = browser().await;
-    signed_in(&app, &browser).await;
+    sign_in(&app, &browser, "ada@example.com", PASSWORD).await;
     let org = create_organization(&app, &browser).await;
     let old = create_key(&browser, "deployer").await;
     assert_eq!(key_status(&app, &old).await, 200);
@@ -1101,7 +1112,11 @@ async fn a_service_account_key_made_in_the_console_authorizes_over_http(backend:
         .await
         .unwrap();
     follow(&browser, &format!("{form} button")).await;
-    let accounts = api_get(&app, &format!("/api/v1/organizations/{org}/service-accounts")).await;
+    let accounts = api_get(
+        &app,
+        &format!("/api/v1/organizations/{org}/service-accounts"),
+    )
+    .await;
     let id = accounts[0]["id"].as_str().unwrap().to_owned();
 
     follow(
@@ -1178,9 +1193,7 @@ async fn the_audit_log_shows_the_events_newest_first_and_pages_back_to_the_oldes
         .collect();
     assert!(expected.len() >= 3, "{expected:?}");
     browser
-        .goto(&app.url(&format!(
-            "/console/organizations/{org}/audit?limit=2"
-        )))
+        .goto(&app.url(&format!("/console/organizations/{org}/audit?limit=2")))
         .await
         .unwrap();
     let mut seen = Vec::new();
@@ -1199,7 +1212,14 @@ async fn the_audit_log_shows_the_events_newest_first_and_pages_back_to_the_oldes
             break;
         }
         follow(&browser, "a[rel=next]").await;
-        assert!(browser.current_url().await.unwrap().as_str().contains("before="));
+        assert!(
+            browser
+                .current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("before=")
+        );
         assert!(has(&browser, "a[rel=first]").await);
     }
     assert_eq!(seen, expected);
@@ -1289,7 +1309,11 @@ async fn a_platform_admin_creates_and_disables_a_user_and_others_are_refused(bac
     assert_eq!(console.status(), 401);
     assert!(console.text().await.unwrap().contains("id=\"login-error\""));
 
-    follow(&browser, &format!("form[action$='/users/{id}/enable'] button")).await;
+    follow(
+        &browser,
+        &format!("form[action$='/users/{id}/enable'] button"),
+    )
+    .await;
     assert_eq!(login_status(&app, &email).await, 200);
     follow(
         &browser,
@@ -1352,7 +1376,11 @@ async fn an_unknown_console_path_is_an_html_page_with_status_404_and_the_securit
     let app = spawn_app(backend).await;
     let person = app.person().await;
     let cases = [
-        ("/console/no-such-page", 404, "There is no page at this address."),
+        (
+            "/console/no-such-page",
+            404,
+            "There is no page at this address.",
+        ),
         ("/console/organizations/not-an-id", 400, ""),
         ("/console/logout", 405, "does not take that kind of request"),
     ];
@@ -1385,7 +1413,12 @@ async fn an_unknown_console_path_is_an_html_page_with_status_404_and_the_securit
         }
     }
     // The JSON API keeps its own error body.
-    let resp = app.http.get(app.url("/api/v1/no-such")).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url("/api/v1/no-such"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     assert!(resp.text().await.unwrap().contains("\"code\""));
 
@@ -1487,7 +1520,12 @@ async fn a_person_signs_in_and_creates_a_key_by_keyboard_only(backend: Backend) 
     // The first stop is the skip link, then on through the header to the organization.
     tab_to(&browser, "a.skip", 1).await;
     assert!(focus_is_visible(&browser).await);
-    tab_to(&browser, &format!("main a[href='/console/organizations/{org}']"), 10).await;
+    tab_to(
+        &browser,
+        &format!("main a[href='/console/organizations/{org}']"),
+        10,
+    )
+    .await;
     assert!(focus_is_visible(&browser).await);
     type_keys(&browser, &Key::Enter.to_string()).await;
     await_page(&browser, &format!("/console/organizations/{org}")).await;

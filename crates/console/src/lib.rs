@@ -114,7 +114,10 @@ pub fn routes(state: AppState) -> impl Endpoint {
             "/admin/users/:user_id/password-reset",
             post(views::admin::reset_link),
         )
-        .at("/admin/organizations", get(views::admin::list_organizations))
+        .at(
+            "/admin/organizations",
+            get(views::admin::list_organizations),
+        )
         .at(
             "/static/console.css",
             get(static_file(STYLESHEET, "text/css")),

@@ -27,7 +27,15 @@ pub async fn list_users(
         Ok(caller) => caller,
         Err(resp) => return resp,
     };
-    users_page(state, &caller, &query, NewUserForm::default(), None, StatusCode::OK).await
+    users_page(
+        state,
+        &caller,
+        &query,
+        NewUserForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn users_page(
@@ -131,7 +139,15 @@ async fn set_disabled(state: &AppState, req: &Request, user_id: Uuid, disabled: 
                 before: None,
                 limit: None,
             };
-            users_page(state, &caller, &first, NewUserForm::default(), error, status).await
+            users_page(
+                state,
+                &caller,
+                &first,
+                NewUserForm::default(),
+                error,
+                status,
+            )
+            .await
         }
     }
 }

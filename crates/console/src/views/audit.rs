@@ -90,11 +90,7 @@ pub async fn show(
                 .actor_api_key_id
                 .and_then(|id| keys.iter().find(|key| key.id == id));
             let actor = match (key, event.actor_user_id) {
-                (Some(key), _) => format!(
-                    "API key {} ({})",
-                    key.name,
-                    owner(key, &members, &[])
-                ),
+                (Some(key), _) => format!("API key {} ({})", key.name, owner(key, &members, &[])),
                 (None, Some(user_id)) => members
                     .iter()
                     .find(|m| m.user_id == user_id)

@@ -3,8 +3,8 @@
 
 use super::{error_page, explain, me, person, render, see_other};
 use crate::pages::{
-    AccountRow, InvitationRow, KeyRow, MemberRow, NewInvitationForm, NewKeyForm,
-    OrganizationPage, OrganizationsPage, PageError, Section,
+    AccountRow, InvitationRow, KeyRow, MemberRow, NewInvitationForm, NewKeyForm, OrganizationPage,
+    OrganizationsPage, PageError, Section,
 };
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
@@ -120,7 +120,15 @@ pub async fn show(
         Ok(caller) => caller,
         Err(resp) => return resp,
     };
-    organization_page(state, &caller, org_id, Refill::default(), None, StatusCode::OK).await
+    organization_page(
+        state,
+        &caller,
+        org_id,
+        Refill::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// What a refused form had in it, to show again.

@@ -129,7 +129,16 @@ pub async fn show(
         Err(resp) => return resp,
     };
     let form = NewKeyForm::default();
-    account_page(state, &caller, org_id, account_id, form, None, StatusCode::OK).await
+    account_page(
+        state,
+        &caller,
+        org_id,
+        account_id,
+        form,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The account, the keys of it the person may see, and the form for a new one.
