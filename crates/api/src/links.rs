@@ -6,7 +6,7 @@ use poem::http::{HeaderMap, header};
 impl AppState {
     /// The base of links shown to an authenticated caller (and emailed on their behalf):
     /// `PORTCULLIS_PUBLIC_URL`, else `http://<Host>`.
-    pub(crate) fn link_base(&self, headers: &HeaderMap) -> String {
+    pub fn link_base(&self, headers: &HeaderMap) -> String {
         if let Some(url) = &self.config.public_url {
             return url.clone();
         }

@@ -3,6 +3,7 @@
 //! so the console can never allow what the API refuses. A session cookie authenticates; writes
 //! pass the same Origin rule as the API's.
 
+mod errors;
 mod headers;
 mod pages;
 mod views;
@@ -19,6 +20,11 @@ pub fn routes(state: AppState) -> impl Endpoint {
             get(views::auth::login_page).post(views::auth::log_in),
         )
         .at("/logout", post(views::auth::log_out))
+        .at(
+            "/signup",
+            get(views::auth::signup_page).post(views::auth::sign_up),
+        )
+        .at("/switch", get(views::organizations::switch))
         .at(
             "/invitations/accept",
             get(views::links::invitation).post(views::links::accept),
@@ -53,9 +59,30 @@ pub fn routes(state: AppState) -> impl Endpoint {
             post(views::service_accounts::create),
         )
         .at(
+            "/organizations/:org_id/service-accounts/:account_id",
+            get(views::service_accounts::show),
+        )
+        .at(
+            "/organizations/:org_id/service-accounts/:account_id/api-keys",
+            post(views::service_accounts::create_key),
+        )
+        .at(
             "/organizations/:org_id/service-accounts/:account_id/delete",
             post(views::service_accounts::delete),
         )
+        .at(
+            "/organizations/:org_id/invitations",
+            post(views::invitations::create),
+        )
+        .at(
+            "/organizations/:org_id/invitations/:invitation_id/resend",
+            post(views::invitations::resend),
+        )
+        .at(
+            "/organizations/:org_id/invitations/:invitation_id/revoke",
+            post(views::invitations::revoke),
+        )
+        .at("/organizations/:org_id/audit", get(views::audit::show))
         .at(
             "/organizations/:org_id/grants",
             post(views::service_accounts::set_grant),
@@ -74,6 +101,24 @@ pub fn routes(state: AppState) -> impl Endpoint {
             get(views::api_keys::confirm_revoke).post(views::api_keys::revoke),
         )
         .at(
+            "/organizations/:org_id/api-keys/:key_id/rotate",
+            get(views::api_keys::rotate_page).post(views::api_keys::rotate),
+        )
+        .at(
+            "/admin/users",
+            get(views::admin::list_users).post(views::admin::create_user),
+        )
+        .at("/admin/users/:user_id/disable", post(views::admin::disable))
+        .at("/admin/users/:user_id/enable", post(views::admin::enable))
+        .at(
+            "/admin/users/:user_id/password-reset",
+            post(views::admin::reset_link),
+        )
+        .at(
+            "/admin/organizations",
+            get(views::admin::list_organizations),
+        )
+        .at(
             "/static/console.css",
             get(static_file(STYLESHEET, "text/css")),
         )
@@ -81,6 +126,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
             "/static/console.js",
             get(static_file(SCRIPT, "text/javascript")),
         )
+        .with(errors::HtmlErrors)
         .with(headers::SecurityHeaders)
         .with(FinishResponses)
         .data(state)

@@ -2,15 +2,60 @@
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, Grant, Member, Organization, ServiceAccount, Session};
+use portcullis_domain::{
+    ApiKey, AuditEvent, Grant, Invitation, Member, Organization, RoleAt, ServiceAccount, Session,
+    User,
+};
 use serde::Deserialize;
 use uuid::Uuid;
+
+/// The signed-in person, as the header shows them.
+pub struct Me {
+    pub email: String,
+    /// Whether the header links the platform-admin pages (the domain's rule says so; the
+    /// pages themselves still ask the operations).
+    pub platform_admin: bool,
+}
+
+/// A message beside the form or action that caused it: `at` names the form.
+pub struct PageError {
+    pub at: &'static str,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn new(at: &'static str, message: String) -> Option<Self> {
+        Some(Self { at, message })
+    }
+}
+
+/// The message for the form `at`, if the error belongs there.
+fn error_at<'a>(error: &'a Option<PageError>, at: &str) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|e| e.at == at)
+        .map(|e| e.message.as_str())
+}
 
 #[derive(Template, Default)]
 #[template(path = "login.html")]
 pub struct LoginPage {
     pub email: String,
     pub error: Option<String>,
+    /// Signing up without an invitation is open: link to it.
+    pub signup: bool,
+}
+
+#[derive(Template, Default)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub email: String,
+    pub name: String,
+    pub error: Option<String>,
+    /// The server's mode lets someone sign up now; otherwise the page says it is closed.
+    pub open: bool,
+    /// `first-user`: this account becomes the platform administrator.
+    pub first_user: bool,
 }
 
 #[derive(Template)]
@@ -23,7 +68,7 @@ pub struct ErrorPage {
 #[derive(Template)]
 #[template(path = "organizations.html")]
 pub struct OrganizationsPage {
-    pub email: String,
+    pub me: Me,
     pub organizations: Vec<Organization>,
     pub name: String,
     pub slug: String,
@@ -98,12 +143,19 @@ pub struct KeyRow {
     pub name: String,
     pub key_prefix: String,
     pub scopes: String,
+    /// The paths a restricted key acts at; "everywhere" for an organization-wide key.
+    pub resources: String,
     pub owner: String,
+    /// A service account's key: its revoke and rotate pages lead back to the account.
+    pub account: Option<Uuid>,
     pub created: String,
     pub last_used: String,
     pub expires: String,
     pub status: &'static str,
+    /// It still authorizes: it may be revoked.
     pub active: bool,
+    /// Not replaced yet: it may be rotated (once).
+    pub rotatable: bool,
 }
 
 impl KeyRow {
@@ -121,13 +173,14 @@ impl KeyRow {
             id: key.id,
             name: key.name.to_string(),
             key_prefix: key.key_prefix,
-            scopes: match &key.resources {
-                None => key.scopes.to_csv().replace(',', ", "),
-                Some(paths) => format!(
-                    "{} (only at {})",
-                    key.scopes.to_csv().replace(',', ", "),
-                    paths.names().join(", ")
-                ),
+            scopes: key.scopes.to_csv().replace(',', ", "),
+            resources: match &key.resources {
+                None => "everywhere".to_owned(),
+                Some(paths) => paths.names().join(", "),
+            },
+            account: match key.holder {
+                portcullis_domain::Holder::ServiceAccount(id) => Some(id),
+                portcullis_domain::Holder::User(_) => None,
             },
             owner,
             created: day(key.created_at),
@@ -135,11 +188,12 @@ impl KeyRow {
             expires: key.expires_at.map_or_else(|| "never".to_owned(), day),
             status,
             active: status == "active" || status == "rotating",
+            rotatable: status == "active",
         }
     }
 }
 
-fn day(at: DateTime<Utc>) -> String {
+pub fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -177,39 +231,270 @@ impl Default for NewKeyForm {
     }
 }
 
+/// The invitation form, as posted (and refilled when it is refused).
+#[derive(Deserialize)]
+pub struct NewInvitationForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+    /// `resource=role` pairs separated by spaces, commas or lines.
+    #[serde(default)]
+    pub grants: String,
+}
+
+impl Default for NewInvitationForm {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            role: "developer".to_owned(),
+            grants: String::new(),
+        }
+    }
+}
+
+pub struct InvitationRow {
+    pub id: Uuid,
+    pub email: String,
+    pub role: &'static str,
+    pub grants: String,
+    pub invited_by: String,
+    pub expires: String,
+}
+
+impl InvitationRow {
+    pub fn new(invitation: Invitation, invited_by: String) -> Self {
+        Self {
+            id: invitation.id,
+            email: invitation.email.to_string(),
+            role: invitation.role.as_str(),
+            grants: RoleAt::to_csv(&invitation.grants).replace(',', ", "),
+            invited_by,
+            expires: day(invitation.expires_at),
+        }
+    }
+}
+
+/// The organization page and the pages below it: which part of the navigation is current.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Overview,
+    ServiceAccount,
+    Audit,
+}
+
 #[derive(Template)]
 #[template(path = "organization.html")]
 pub struct OrganizationPage {
-    pub email: String,
+    pub me: Me,
     pub organization: Organization,
+    /// Every organization of the person, for switching.
+    pub organizations: Vec<Organization>,
+    pub section: Section,
     pub members: Vec<MemberRow>,
     pub keys: Vec<KeyRow>,
     pub form: NewKeyForm,
-    pub error: Option<String>,
+    pub error: Option<PageError>,
     pub roles: [&'static str; 5],
     pub accounts: Vec<AccountRow>,
     pub account_roles: [&'static str; 4],
     pub grant_roles: [&'static str; 3],
+    /// The pending invitations, when the person may manage them (the operation decides).
+    pub invitations: Option<Vec<InvitationRow>>,
+    pub invitation_form: NewInvitationForm,
+}
+
+impl OrganizationPage {
+    pub fn error_at(&self, at: &str) -> Option<&str> {
+        error_at(&self.error, at)
+    }
+
+    pub fn key_form_action(&self) -> String {
+        format!("/console/organizations/{}/api-keys", self.organization.id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "service_account.html")]
+pub struct ServiceAccountPage {
+    pub me: Me,
+    pub organization: Organization,
+    pub organizations: Vec<Organization>,
+    pub section: Section,
+    pub account: AccountRow,
+    pub keys: Vec<KeyRow>,
+    pub form: NewKeyForm,
+    pub error: Option<PageError>,
+}
+
+impl ServiceAccountPage {
+    pub fn error_at(&self, at: &str) -> Option<&str> {
+        error_at(&self.error, at)
+    }
+
+    pub fn key_form_action(&self) -> String {
+        format!(
+            "/console/organizations/{}/service-accounts/{}/api-keys",
+            self.organization.id, self.account.id
+        )
+    }
+}
+
+pub struct EventRow {
+    pub at: String,
+    pub action: String,
+    pub actor: String,
+    pub target: String,
+    pub ip: String,
+}
+
+impl EventRow {
+    pub fn new(event: AuditEvent, actor: String) -> Self {
+        Self {
+            at: day(event.at),
+            action: event.action,
+            actor,
+            target: event.target,
+            ip: event.ip.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub me: Me,
+    pub organization: Organization,
+    pub organizations: Vec<Organization>,
+    pub section: Section,
+    pub events: Vec<EventRow>,
+    /// The next page's address, when there are older events.
+    pub older: Option<String>,
+    /// This is not the newest page: link back to it.
+    pub paged: bool,
 }
 
 #[derive(Template)]
 #[template(path = "key_created.html")]
 pub struct KeyCreatedPage {
-    pub email: String,
-    pub organization_id: Uuid,
-    pub name: String,
+    pub me: Me,
+    pub heading: String,
     pub secret: String,
     pub scopes: String,
+    /// What else to know (the old key's grace period after a rotation).
+    pub note: Option<String>,
+    /// Where "back" leads.
+    pub back: String,
 }
 
 #[derive(Template)]
 #[template(path = "confirm_revoke.html")]
 pub struct ConfirmRevokePage {
-    pub email: String,
+    pub me: Me,
     pub organization_id: Uuid,
     pub key_id: Uuid,
     pub name: String,
     pub key_prefix: String,
+    pub account: Option<Uuid>,
+}
+
+/// The grace periods offered when rotating: (seconds, label).
+pub const GRACE_PERIODS: [(&str, &str); 4] = [
+    ("0", "none: the old key stops at once"),
+    ("3600", "1 hour"),
+    ("86400", "1 day"),
+    ("604800", "7 days"),
+];
+
+#[derive(Template)]
+#[template(path = "rotate.html")]
+pub struct RotatePage {
+    pub me: Me,
+    pub organization_id: Uuid,
+    pub key_id: Uuid,
+    pub name: String,
+    pub key_prefix: String,
+    pub account: Option<Uuid>,
+    pub grace: String,
+    pub grace_periods: [(&'static str, &'static str); 4],
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitation_created.html")]
+pub struct InvitationCreatedPage {
+    pub me: Me,
+    pub organization_id: Uuid,
+    pub email: String,
+    pub role: &'static str,
+    pub link: String,
+    pub expires: String,
+    /// A resend: the old link stopped working.
+    pub resent: bool,
+}
+
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub created: String,
+    pub platform_admin: bool,
+    pub disabled: bool,
+}
+
+impl From<User> for UserRow {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.to_string(),
+            name: user.name.map(|n| n.to_string()).unwrap_or_default(),
+            created: day(user.created_at),
+            platform_admin: user.platform_admin,
+            disabled: user.disabled,
+        }
+    }
+}
+
+/// The create-user form, refilled when refused (never the password).
+#[derive(Default)]
+pub struct NewUserForm {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub me: Me,
+    pub users: Vec<UserRow>,
+    pub older: Option<String>,
+    pub paged: bool,
+    pub form: NewUserForm,
+    pub error: Option<PageError>,
+}
+
+impl UsersPage {
+    pub fn error_at(&self, at: &str) -> Option<&str> {
+        error_at(&self.error, at)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_organizations.html")]
+pub struct AdminOrganizationsPage {
+    pub me: Me,
+    pub organizations: Vec<Organization>,
+    pub older: Option<String>,
+    pub paged: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reset_link.html")]
+pub struct ResetLinkPage {
+    pub me: Me,
+    pub email: String,
+    pub link: String,
+    pub expires: String,
 }
 
 pub struct SessionRow {
@@ -237,7 +522,9 @@ impl SessionRow {
 #[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage {
-    pub email: String,
+    pub me: Me,
+    /// The name given at sign-up, if any.
+    pub name: String,
     pub sessions: Vec<SessionRow>,
     pub error: Option<String>,
     pub notice: Option<&'static str>,

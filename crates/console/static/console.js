@@ -1,5 +1,7 @@
-// Portcullis console: the one script. Forms work without it; it adds copy buttons.
+// Portcullis console: the one script. Forms work without it; it adds copy buttons, which the
+// stylesheet hides until this script has marked the page as scripted.
 "use strict";
+document.documentElement.classList.add("js");
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;

@@ -94,6 +94,13 @@ pub async fn sign_up(
     Ok(user)
 }
 
+/// Whether signing up without an invitation would be let through now: what the sign-in page
+/// offers. The same rule as `sign_up`, asked without creating anything.
+pub async fn sign_up_open(state: &AppState) -> Result<bool, Error> {
+    let users_exist = state.store.count_users().await? > 0;
+    Ok(rules::sign_up(state.config.signup, users_exist).is_ok())
+}
+
 pub(crate) async fn create_account(
     state: &AppState,
     new: NewAccount,

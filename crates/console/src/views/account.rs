@@ -1,7 +1,6 @@
 //! One's account: sessions (the current one marked) and the password.
 
-use super::organizations::signed_in_as;
-use super::{error_page, explain, person, render, see_other};
+use super::{error_page, explain, me, person, render, see_other};
 use crate::pages::{AccountPage, SessionRow};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path};
@@ -34,7 +33,13 @@ async fn account_page(
     match accounts::sessions(state, user_id).await {
         Ok(sessions) => render(
             &AccountPage {
-                email: signed_in_as(caller),
+                me: me(caller),
+                name: caller
+                    .user
+                    .as_ref()
+                    .and_then(|user| user.name.as_ref())
+                    .map(|name| name.to_string())
+                    .unwrap_or_default(),
                 sessions: sessions
                     .into_iter()
                     .map(|s| SessionRow::new(s, session_id))

@@ -1,8 +1,7 @@
 //! The pages behind the one-time links: accepting an invitation (signing up or in on the way)
 //! and resetting a password, plus asking for a reset link.
 
-use super::organizations::signed_in_as;
-use super::{error_page, explain, person, render, see_other};
+use super::{error_page, explain, me, person, render, see_other};
 use crate::pages::{InvitationPage, MessagePage, PasswordResetPage, ResetRequestPage};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Query};
@@ -51,7 +50,7 @@ async fn invitation_page(
     };
     render(
         &InvitationPage {
-            email: caller.map(signed_in_as).unwrap_or_default(),
+            email: caller.map(|c| me(c).email).unwrap_or_default(),
             signed_in: caller.is_some(),
             token: token.to_owned(),
             organization: details.organization.name.to_string(),

@@ -1,7 +1,7 @@
 //! Adding members, changing their roles, removing them.
 
 use super::organizations::back_to_page;
-use super::{error_page, person, see_other};
+use super::{person, see_other};
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use portcullis_api::AppState;
@@ -33,7 +33,7 @@ pub async fn add(
         members::add(state, &caller, org_id, &email, role).await
     };
     let outcome = added.await.map(|_| ());
-    back_to_page(state, &caller, org_id, outcome, "#members").await
+    back_to_page(state, &caller, org_id, outcome, "member-form").await
 }
 
 #[derive(Deserialize)]
@@ -56,10 +56,8 @@ pub async fn change_role(
         let role: Role = form.role.parse()?;
         members::change_role(state, &caller, org_id, user_id, role).await
     };
-    match changed.await {
-        Ok(_) => see_other(&format!("/console/organizations/{org_id}#members")),
-        Err(error) => error_page(error),
-    }
+    let outcome = changed.await.map(|_| ());
+    back_to_page(state, &caller, org_id, outcome, "members").await
 }
 
 #[handler]
@@ -75,7 +73,6 @@ pub async fn remove(
     let leaving = caller.user.as_ref().is_some_and(|user| user.id == user_id);
     match members::remove(state, &caller, org_id, user_id).await {
         Ok(()) if leaving => see_other("/console"),
-        Ok(()) => see_other(&format!("/console/organizations/{org_id}#members")),
-        Err(error) => error_page(error),
+        outcome => back_to_page(state, &caller, org_id, outcome, "members").await,
     }
 }

@@ -2,14 +2,17 @@
 //! become the error page (or a message beside the form) here, in one place.
 
 pub mod account;
+pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
+pub mod invitations;
 pub mod links;
 pub mod members;
 pub mod organizations;
 pub mod service_accounts;
 
-use crate::pages::ErrorPage;
+use crate::pages::{ErrorPage, Me};
 use askama::Template;
 use poem::http::{StatusCode, header};
 use poem::web::Html;
@@ -31,6 +34,19 @@ pub(crate) async fn person(state: &AppState, req: &Request) -> Result<Caller, Re
     Ok(caller)
 }
 
+/// The header's view of the caller. Whether to link the admin pages is the domain's rule.
+pub(crate) fn me(caller: &Caller) -> Me {
+    Me {
+        email: caller
+            .user
+            .as_ref()
+            .map(|user| user.email.to_string())
+            .unwrap_or_default(),
+        platform_admin: rules::administer_platform(&caller.principal, caller.user.as_deref())
+            .is_ok(),
+    }
+}
+
 fn to_login() -> Response {
     see_other("/console/login")
 }
@@ -48,7 +64,10 @@ pub(crate) fn render(page: &impl Template, status: StatusCode) -> Response {
         Ok(html) => Html(html).with_status(status).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "console template failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            status_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.".to_owned(),
+            )
         }
     }
 }
@@ -67,11 +86,20 @@ pub(crate) fn explain(error: Error) -> (StatusCode, String) {
 
 pub(crate) fn error_page(error: Error) -> Response {
     let (status, message) = explain(error);
-    render(
-        &ErrorPage {
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            message,
-        },
-        status,
-    )
+    status_page(status, message)
+}
+
+/// The error page: the console's look, the status's name, and what went wrong.
+pub(crate) fn status_page(status: StatusCode, message: String) -> Response {
+    let page = ErrorPage {
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        message,
+    };
+    match page.render() {
+        Ok(html) => Html(html).with_status(status).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "console error template failed");
+            status.into_response()
+        }
+    }
 }

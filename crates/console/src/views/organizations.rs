@@ -1,15 +1,19 @@
-//! The organizations a person belongs to, creating one, and one organization's page.
+//! The organizations a person belongs to, creating one, switching between them, and one
+//! organization's page.
 
-use super::{error_page, explain, person, render, see_other};
+use super::{error_page, explain, me, person, render, see_other};
 use crate::pages::{
-    AccountRow, KeyRow, MemberRow, NewKeyForm, OrganizationPage, OrganizationsPage,
+    AccountRow, InvitationRow, KeyRow, MemberRow, NewInvitationForm, NewKeyForm, OrganizationPage,
+    OrganizationsPage, PageError, Section,
 };
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path};
+use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
-use portcullis_api::operations::{api_keys, grants, members, organizations, service_accounts};
+use portcullis_api::operations::{
+    api_keys, grants, invitations, members, organizations, service_accounts,
+};
 use portcullis_api::{AppState, Caller};
-use portcullis_domain::{Error, Holder, Name, OrgSlug};
+use portcullis_domain::{ApiKey, Error, Holder, Member, Name, OrgSlug, Organization};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -72,7 +76,7 @@ async fn organizations_page(
     match organizations::list(state, caller).await {
         Ok(organizations) => render(
             &OrganizationsPage {
-                email: signed_in_as(caller),
+                me: me(caller),
                 organizations,
                 name: form.name,
                 slug: form.slug,
@@ -84,12 +88,26 @@ async fn organizations_page(
     }
 }
 
-pub(crate) fn signed_in_as(caller: &Caller) -> String {
-    caller
-        .user
-        .as_ref()
-        .map(|user| user.email.to_string())
-        .unwrap_or_default()
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    organization: Uuid,
+}
+
+/// The organization switcher is a plain GET form (no script needed): on to the one chosen.
+#[handler]
+pub async fn switch(Query(query): Query<SwitchQuery>) -> Response {
+    see_other(&format!("/console/organizations/{}", query.organization))
+}
+
+/// The organization and the person's others, for the navigation every organization page has.
+pub(crate) async fn with_others(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+) -> Result<(Organization, Vec<Organization>), Error> {
+    let organization = organizations::get(state, caller, org_id).await?;
+    let others = organizations::list(state, caller).await?;
+    Ok((organization, others))
 }
 
 #[handler]
@@ -106,25 +124,46 @@ pub async fn show(
         state,
         &caller,
         org_id,
-        NewKeyForm::default(),
+        Refill::default(),
         None,
         StatusCode::OK,
     )
     .await
 }
 
-/// An organization's page: its members and the keys the person may see, with the form to
-/// create a key (refilled, with `error`, when a creation failed).
+/// What a refused form had in it, to show again.
+#[derive(Default)]
+pub(crate) struct Refill {
+    pub key: NewKeyForm,
+    pub invitation: NewInvitationForm,
+}
+
+/// Who holds a key, as the listing shows it.
+pub(crate) fn owner(key: &ApiKey, members: &[Member], accounts: &[AccountRow]) -> String {
+    match key.holder {
+        Holder::User(user_id) => members
+            .iter()
+            .find(|m| m.user_id == user_id)
+            .map_or_else(|| user_id.to_string(), |m| m.email.to_string()),
+        Holder::ServiceAccount(id) => accounts.iter().find(|a| a.id == id).map_or_else(
+            || id.to_string(),
+            |a| format!("{} (service account)", a.name),
+        ),
+    }
+}
+
+/// An organization's page: its keys, members, invitations and service accounts, with their
+/// forms (one refilled, with `error` beside it, when it was refused).
 pub(crate) async fn organization_page(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
-    form: NewKeyForm,
-    error: Option<String>,
+    refill: Refill,
+    error: Option<PageError>,
     status: StatusCode,
 ) -> Response {
     let loaded = async {
-        let organization = organizations::get(state, caller, org_id).await?;
+        let (organization, organizations) = with_others(state, caller, org_id).await?;
         let members = members::list(state, caller, org_id).await?;
         let keys = api_keys::list(state, caller, org_id).await?;
         let mut accounts = Vec::new();
@@ -133,9 +172,22 @@ pub(crate) async fn organization_page(
             let grants = grants::list(state, caller, org_id, holder).await?;
             accounts.push(AccountRow::new(account, grants));
         }
-        Ok::<_, Error>((organization, members, keys, accounts))
+        // Managing invitations needs `admin`: the operation's refusal hides the section.
+        let pending = match invitations::list(state, caller, org_id).await {
+            Ok(pending) => Some(pending),
+            Err(Error::Forbidden(_)) => None,
+            Err(error) => return Err(error),
+        };
+        Ok::<_, Error>((
+            organization,
+            organizations,
+            members,
+            keys,
+            accounts,
+            pending,
+        ))
     };
-    let (organization, members, keys, accounts) = match loaded.await {
+    let (organization, organizations, members, keys, accounts, pending) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return error_page(error),
     };
@@ -143,51 +195,60 @@ pub(crate) async fn organization_page(
     let keys = keys
         .into_iter()
         .map(|key| {
-            let owner = match key.holder {
-                Holder::User(user_id) => members
-                    .iter()
-                    .find(|m| m.user_id == user_id)
-                    .map_or_else(|| user_id.to_string(), |m| m.email.to_string()),
-                Holder::ServiceAccount(id) => accounts.iter().find(|a| a.id == id).map_or_else(
-                    || id.to_string(),
-                    |a| format!("{} (service account)", a.name),
-                ),
-            };
+            let owner = owner(&key, &members, &accounts);
             KeyRow::new(key, owner, now)
         })
         .collect();
+    let invitations = pending.map(|pending| {
+        pending
+            .into_iter()
+            .map(|invitation| {
+                let invited_by = invitation
+                    .invited_by
+                    .and_then(|id| members.iter().find(|m| m.user_id == id))
+                    .map(|m| m.email.to_string())
+                    .unwrap_or_default();
+                InvitationRow::new(invitation, invited_by)
+            })
+            .collect()
+    });
     let members = members.into_iter().map(MemberRow::from).collect();
     render(
         &OrganizationPage {
-            email: signed_in_as(caller),
+            me: me(caller),
             organization,
+            organizations,
+            section: Section::Overview,
             members,
             keys,
-            form,
+            form: refill.key,
             error,
             roles: crate::pages::ROLES,
             accounts,
             account_roles: crate::pages::ACCOUNT_ROLES,
             grant_roles: crate::pages::GRANT_ROLES,
+            invitations,
+            invitation_form: refill.invitation,
         },
         status,
     )
 }
 
-/// After a form: back to the page at `anchor`, or the page again with the error shown.
+/// After a form: back to the page at `#at`, or the page again with the error beside the form
+/// or list named `at`.
 pub(crate) async fn back_to_page(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
     outcome: Result<(), Error>,
-    anchor: &str,
+    at: &'static str,
 ) -> Response {
     match outcome {
-        Ok(()) => see_other(&format!("/console/organizations/{org_id}{anchor}")),
+        Ok(()) => see_other(&format!("/console/organizations/{org_id}#{at}")),
         Err(error) => {
             let (status, message) = explain(error);
-            let form = NewKeyForm::default();
-            organization_page(state, caller, org_id, form, Some(message), status).await
+            let error = PageError::new(at, message);
+            organization_page(state, caller, org_id, Refill::default(), error, status).await
         }
     }
 }
