@@ -29,7 +29,8 @@ including on Ctrl-C or SIGTERM. Tunables (environment): BENCH_THREADS (2), BENCH
 BENCH_BIG_KEYS (1000000), BENCH_RESOURCE_ROUNDS (BENCH_ROUNDS), PORTCULLIS_BIN (target/release/portcullis).
 BENCH_ONLY=phase[,phase...] runs only some phases: credentials, dbtraffic, flood, keys,
 resources, instructions (default: all); BENCH_ONLY=resources takes about 2 minutes per backend,
-BENCH_ONLY=instructions about 3.
+BENCH_ONLY=instructions under a minute; BENCH_CALLGRIND_REQUESTS (2000) and BENCH_CALLGRIND_DIR
+(keeps the callgrind dumps there, for callgrind_annotate) tune it.
 """
 
 import glob
@@ -434,7 +435,9 @@ class Backend:
         if self.callgrind:
             # Instrumentation starts off (start-up and seeding run at near full speed) and is
             # switched on for the measurements.
-            self.callgrind_out = os.path.join(self.workdir, f"callgrind-{self.kind}.out")
+            out_dir = os.environ.get("BENCH_CALLGRIND_DIR") or self.workdir
+            os.makedirs(out_dir, exist_ok=True)
+            self.callgrind_out = os.path.join(out_dir, f"callgrind-{self.kind}.out")
             command = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                        f"--callgrind-out-file={self.callgrind_out}", *command]
         self.log_path = os.path.join(self.workdir, f"server-{self.kind}{'-callgrind' if self.callgrind else ''}.log")
@@ -874,8 +877,9 @@ def report(results):
     print()
     hdr = (f"{'backend':<9} {'scenario':<44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>8} {'vs healthz':>10} "
            f"{'CPU us/req':>10} {'non-2xx':>8} {'other CPU':>9}  note")
-    print(hdr)
-    print("-" * len(hdr))
+    if any(b.rows for b in results):
+        print(hdr)
+        print("-" * len(hdr))
     for b in results:
         for scenario, r, note in b.rows:
             vs = r.get("vs_healthz")

@@ -76,13 +76,49 @@ enum Phase {
 const END_OF_HEADERS: &[u8] = b"\r\n\r\n";
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
+/// Finds the blank line that ends a request's headers, which may straddle reads.
+#[derive(Debug, Default)]
+struct HeaderEnd {
+    /// How much of `END_OF_HEADERS` the bytes read so far end with.
+    matched: usize,
+}
+
+impl HeaderEnd {
+    fn found_in(&mut self, bytes: &[u8]) -> bool {
+        // A match begun at the end of the previous read, byte by byte while it lasts.
+        let mut rest = bytes;
+        while self.matched > 0 {
+            let Some((&byte, tail)) = rest.split_first() else {
+                return false;
+            };
+            rest = tail;
+            self.matched = if byte == END_OF_HEADERS[self.matched] {
+                self.matched + 1
+            } else {
+                usize::from(byte == END_OF_HEADERS[0])
+            };
+            if self.matched == END_OF_HEADERS.len() {
+                return true;
+            }
+        }
+        // Then a vectorized search of the rest, remembering a partial match at its end.
+        if memchr::memmem::find(rest, END_OF_HEADERS).is_some() {
+            return true;
+        }
+        self.matched = (1..END_OF_HEADERS.len())
+            .rev()
+            .find(|&n| rest.ends_with(&END_OF_HEADERS[..n]))
+            .unwrap_or(0);
+        false
+    }
+}
+
 /// A socket that is closed (reads fail with `TimedOut`) when its deadline passes.
 pub struct Guarded<Io> {
     io: Io,
     limits: ConnectionLimits,
     phase: Phase,
-    /// How much of `END_OF_HEADERS` the bytes read so far end with.
-    matched: usize,
+    header_end: HeaderEnd,
     first_read: bool,
     deadline: Pin<Box<Sleep>>,
     _permit: OwnedSemaphorePermit,
@@ -94,7 +130,7 @@ impl<Io> Guarded<Io> {
             io,
             limits,
             phase: Phase::Headers,
-            matched: 0,
+            header_end: HeaderEnd::default(),
             first_read: true,
             deadline: Box::pin(tokio::time::sleep(limits.header_timeout)),
             _permit: permit,
@@ -116,7 +152,7 @@ impl<Io> Guarded<Io> {
             Phase::Request => {}
             Phase::Idle => {
                 self.enter(Phase::Headers, self.limits.header_timeout);
-                self.matched = 0;
+                self.header_end = HeaderEnd::default();
                 self.scan(bytes);
             }
             Phase::Headers => self.scan(bytes),
@@ -124,18 +160,8 @@ impl<Io> Guarded<Io> {
     }
 
     fn scan(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.matched = if byte == END_OF_HEADERS[self.matched] {
-                self.matched + 1
-            } else if byte == END_OF_HEADERS[0] {
-                1
-            } else {
-                0
-            };
-            if self.matched == END_OF_HEADERS.len() {
-                self.phase = Phase::Request;
-                return;
-            }
+        if self.header_end.found_in(bytes) {
+            self.phase = Phase::Request;
         }
     }
 
@@ -214,5 +240,56 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Guarded<Io> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeaderEnd;
+
+    const REQUEST: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+
+    /// Where the end is found, when `bytes` arrive cut at every possible pair of places.
+    #[test]
+    fn the_end_of_headers_is_found_however_the_reads_cut_it() {
+        let end = REQUEST.len();
+        for a in 0..=end {
+            for b in a..=end {
+                let mut header_end = HeaderEnd::default();
+                let found = [&REQUEST[..a], &REQUEST[a..b], &REQUEST[b..]]
+                    .iter()
+                    .position(|read| header_end.found_in(read));
+                let expected = if a == end {
+                    0
+                } else if b == end {
+                    1
+                } else {
+                    2
+                };
+                assert_eq!(found, Some(expected), "cut at {a} and {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn near_misses_are_not_the_end() {
+        for bytes in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n"[..],
+            b"\r\n\r",
+            b"\r\r\n\n",
+            b"\n\r\n\r",
+        ] {
+            for cut in 0..=bytes.len() {
+                let mut header_end = HeaderEnd::default();
+                assert!(
+                    !header_end.found_in(&bytes[..cut]),
+                    "{bytes:?} cut at {cut}"
+                );
+                assert!(
+                    !header_end.found_in(&bytes[cut..]),
+                    "{bytes:?} cut at {cut}"
+                );
+            }
+        }
     }
 }

@@ -128,7 +128,7 @@ impl MeApi {
         /// effect at it. Omitted: organization-wide.
         resource: Query<Option<String>>,
     ) -> Answer<AuthorizeResponse, AuthorizeStatuses> {
-        let resource = resource.0.as_deref().map(ResourcePath::parse).transpose()?;
+        let resource = resource.0.map(ResourcePath::parse).transpose()?;
         let (organization_id, access) = identity::authorize(
             &state,
             &caller,
@@ -159,7 +159,7 @@ impl MeApi {
             user_id: user_id.into(),
             service_account_id: service_account_id.into(),
             organization_id,
-            resource: resource.map(|r| r.to_string()).into(),
+            resource: resource.map(ResourcePath::into_string).into(),
             role: role.into(),
             scopes: permission_names(scopes),
             auth_method: caller.principal.auth_method().into(),
