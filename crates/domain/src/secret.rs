@@ -20,7 +20,14 @@ pub(crate) fn is_base62(s: &str) -> bool {
 
 /// Hex SHA-256: how high-entropy secrets are stored and looked up.
 pub(crate) fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    // Into a buffer, then one allocation: `hex::encode` pushes char by char, on every key and
+    // session check.
+    let mut digits = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(secret.as_bytes()), &mut digits)
+        .expect("64 digits for 32 bytes");
+    std::str::from_utf8(&digits)
+        .expect("hex digits are ASCII")
+        .to_owned()
 }
 
 /// The secret of a link sent to a person (an invitation, a password reset): 43 base62
@@ -58,6 +65,19 @@ impl std::fmt::Debug for LinkToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored digests must never change: they are how keys, sessions and links are found.
+    #[test]
+    fn digests_are_lowercase_hex_sha256() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 
     #[test]
     fn link_tokens_are_256_bit_base62_and_only_their_digest_is_kept() {
