@@ -21,8 +21,11 @@ load from threads over keep-alive connections (http.client) for SOAK_DURATION se
 Every request's latency and status is recorded per minute and per kind. An error is any 5xx,
 connection error or timeout (SOAK_TIMEOUT s), or any status other than the expected one (e.g.
 a 401 on a valid key); the first SOAK_SHOW_ERRORS are printed with their bodies. The server's
-RSS (VmRSS from /proc/PID/status) is sampled after seeding and SOAK_WARMUP s of the same load
-(the start figure), at every minute, and at the end (under load, like the start figure).
+RSS (VmRSS from /proc/PID/status) is taken after seeding and SOAK_WARMUP s of the same load
+(the start figure), at every minute, and at the end (under load, like the start figure); each
+figure is the lowest of 10 samples over the last second, because a login in flight holds a
+19 MiB argon2id buffer that a single sample would catch now and then. The highest sample
+(every 100 ms) of each minute is printed beside it.
 
 Prints one line per minute (requests, p50/p99 in ms per kind, errors, RSS, CPU), then a summary
 against the targets: 0 errors; RSS at the end within 10 % of the start; p99 steady, meaning the
@@ -172,6 +175,43 @@ def rss_kib(pid):
     except OSError:
         return None
     return None
+
+
+RSS_FLOOR_SAMPLES = 10             # the RSS figure: the lowest of 10 samples 0.1 s apart
+
+
+class RssPeak:
+    """Samples VmRSS every 100 ms in the background; .take() gives the highest since the last
+    take."""
+
+    def __init__(self, pid):
+        self.pid, self.peak = pid, 0
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while not STOP.is_set():
+            v = rss_kib(self.pid)
+            if v:
+                self.peak = max(self.peak, v)
+            STOP.wait(0.1)
+
+    def take(self):
+        v, self.peak = self.peak, 0
+        return v
+
+
+def rss_floor(pid):
+    """The lowest VmRSS of RSS_FLOOR_SAMPLES samples 0.1 s apart (takes 1 s). Each login holds
+    a 19 MiB argon2id buffer (Argon2::default(): m = 19 MiB) for its ~0.1 s, so a single sample
+    lands on one now and then and reads ~19 MiB high; the floor is what stays allocated."""
+    values = []
+    for i in range(RSS_FLOOR_SAMPLES):
+        v = rss_kib(pid)
+        if v:
+            values.append(v)
+        if i < RSS_FLOOR_SAMPLES - 1:
+            time.sleep(0.1)
+    return min(values) if values else None
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -584,17 +624,17 @@ def fmt_ms(v):
 
 def header():
     cols = "".join(f" {k + ' n':>9} {'p50':>6} {'p99':>7}" for k in KINDS)
-    h = (f"{'minute' if INTERVAL == 60 else 'period':>6}{cols} {'errors':>6} {'RSS MiB':>8} {'srv CPU':>7} "
+    h = (f"{'minute' if INTERVAL == 60 else 'period':>6}{cols} {'errors':>6} {'RSS MiB':>8} {'peak':>5} {'srv CPU':>7} "
          f"{'other CPU':>9}")
     return h, "-" * len(h)
 
 
-def period_line(p, st, rss, cpu):
+def period_line(p, st, rss, peak, cpu):
     cols = "".join(f" {st[k]['n']:>9} {fmt_ms(st[k]['p50']):>6} {fmt_ms(st[k]['p99']):>7}" for k in KINDS)
     errors = sum(st[k]["errors"] for k in KINDS)
     label = "warm" if p < 0 else str(p + 1)
-    return (f"{label:>6}{cols} {errors:>6} {(rss or 0) / 1024:>8.1f} {cpu['server_pct']:>6.0f}% "
-            f"{cpu['other_pct']:>8.0f}%")
+    return (f"{label:>6}{cols} {errors:>6} {(rss or 0) / 1024:>8.1f} {(peak or 0) / 1024:>5.1f} "
+            f"{cpu['server_pct']:>6.0f}% {cpu['other_pct']:>8.0f}%")
 
 
 def summary(srv, rows, rss_start, rss_end, rows_start, size_start, measured_s, interrupted):
@@ -607,10 +647,12 @@ def summary(srv, rows, rss_start, rss_end, rows_start, size_start, measured_s, i
           f"{WRITE_RATE:g} write cycles/s; loopback; {os.cpu_count()} CPUs shared by server, "
           f"{'database, ' if srv.pg_db else ''}this client and anything else running (load average now "
           f"{os.getloadavg()[0]:.2f})")
-    print("p50/p99 in ms, measured by the client (python threads: includes client-side queueing); "
-          "'srv CPU': server" + (" + PostgreSQL backends" if srv.pg_db else "")
+    print("p50/p99 in ms, measured by the client (python threads: includes client-side queueing); 'RSS MiB': "
+          "server VmRSS, lowest of 10 samples over the period's last second; 'peak': highest 100 ms sample "
+          "of the period (a login's 19 MiB argon2id buffer shows here); 'srv CPU': server"
+          + (" + PostgreSQL backends" if srv.pg_db else "")
           + " CPU, % of one core; 'other CPU': share of the machine used by processes outside the soak")
-    total = {k: sum(st[k]["n"] for _, st, _ in rows) for k in KINDS}
+    total = {k: sum(st[k]["n"] for _, st, _, _ in rows) for k in KINDS}
     print("requests: " + ", ".join(f"{k} {total[k]:,} ({total[k] / max(measured_s, 1e-9):.0f}/s)" for k in KINDS))
     rows_end, size_end = srv.row_counts(), srv.db_size()
     print(f"database rows at start / end: " + ", ".join(
@@ -635,13 +677,15 @@ def summary(srv, rows, rss_start, rss_end, rows_start, size_start, measured_s, i
     if rss_start and rss_end:
         change = (rss_end - rss_start) / rss_start
         rss_ok = abs(change) <= 0.10
-        samples = [r for _, _, r in rows if r]
+        samples = [r for _, _, r, _ in rows if r]
+        peak = max((pk for _, _, _, pk in rows if pk), default=0)
         print(f"  {verdict(rss_ok):<7} RSS flat within 10 %: {rss_start / 1024:.1f} MiB at start, "
-              f"{rss_end / 1024:.1f} MiB at end ({change * 100:+.1f} %); per-{period_word} samples "
-              f"{min(samples) / 1024:.1f}-{max(samples) / 1024:.1f} MiB")
+              f"{rss_end / 1024:.1f} MiB at end ({change * 100:+.1f} %); per-{period_word} figures "
+              f"{min(samples) / 1024:.1f}-{max(samples) / 1024:.1f} MiB, highest single sample "
+              f"{peak / 1024:.1f} MiB")
     else:
         print(f"  {'MISSED':<7} RSS flat within 10 %: no start or end sample")
-    p99s = [st["key"]["p99"] for _, st, _ in rows]
+    p99s = [st["key"]["p99"] for _, st, _, _ in rows]
     after_first = [v for v in p99s[1:] if v is not None]
     steady_ok = None
     rule = (f"the highest per-{period_word} p99 of the key checks at most 2x the median per-{period_word} "
@@ -682,24 +726,28 @@ def main():
         log(f"{BACKEND}: {WARMUP:.0f} s warm-up, then {DURATION} s of mixed load: {KEY_THREADS} key-check "
             f"threads, {SESSION_THREADS} session-check, {LOGIN_RATE:g} logins/s, {WRITE_RATE:g} write cycles/s")
         cpu = CpuMeter(srv.proc.pid, srv.pg_db)
+        peaks = RssPeak(srv.proc.pid)
         for t in threads:
             t.start()
-        time.sleep(WARMUP)
+        time.sleep(max(0.0, WARMUP - 1.0))
+        rss_start = rss_floor(srv.proc.pid)        # the warm-up's last second
         REC.t0 = time.monotonic()
-        rss_start = rss_kib(srv.proc.pid)
         warm = REC.period_stats(-1)
         REC.drop(-1)
         h, rule = header()
         print(h)
         print(rule)
-        print(period_line(-1, warm, rss_start, cpu.period()), flush=True)
+        print(period_line(-1, warm, rss_start, peaks.take(), cpu.period()), flush=True)
         for p in range(REC.periods):
             end = REC.t0 + min((p + 1) * INTERVAL, DURATION)
-            while (left := end - time.monotonic()) > 0:
+            while (left := end - 1.0 - time.monotonic()) > 0:
                 time.sleep(min(left, 1.0))
                 if srv.proc.poll() is not None:
                     raise RuntimeError(f"server exited with {srv.proc.returncode}; log:\n" + srv.log_tail())
-            rss = rss_kib(srv.proc.pid)
+            rss = rss_floor(srv.proc.pid)            # the period's last second
+            if (left := end - time.monotonic()) > 0:
+                time.sleep(left)
+            peak = peaks.take()
             c = cpu.period()
             if p == REC.periods - 1:
                 rss_end, t_end = rss, time.monotonic()
@@ -710,8 +758,8 @@ def main():
                 time.sleep(0.2)       # answers that arrived just before the boundary get recorded
             st = REC.period_stats(p)
             REC.drop(p)
-            rows.append((p, st, rss))
-            print(period_line(p, st, rss, c), flush=True)
+            rows.append((p, st, rss, peak))
+            print(period_line(p, st, rss, peak, c), flush=True)
         ok = summary(srv, rows, rss_start, rss_end, rows_start, size_start, t_end - REC.t0, False)
     except SystemExit as e:
         if rows and not CLEANUP.done:
