@@ -64,6 +64,9 @@ import urllib.error
 import urllib.request
 from http.client import HTTPConnection
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import expect, free_port, on_signal, proc_cpu_s, rss_kib, verdict  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("PORTCULLIS_BIN") or os.path.join(ROOT, "target", "release", "portcullis")
@@ -138,10 +141,6 @@ CLEANUP = Cleanup()
 STOP = threading.Event()          # tells the load threads to finish
 
 
-def on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
 def log(msg):
     print(f"[soak {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -158,23 +157,6 @@ def psql(db, sql, check=True):
     if check and r.returncode != 0:
         raise RuntimeError(f"psql failed: {r.stderr.strip()}")
     return r
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 RSS_FLOOR_SAMPLES = 10             # the RSS figure: the lowest of 10 samples 0.1 s apart
@@ -215,16 +197,6 @@ def rss_floor(pid):
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu_s(pid):
-    """utime + stime of a live (or not yet reaped) process, in seconds."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def pg_backends_cpu_s(db):
@@ -297,13 +269,6 @@ def http(port, method, path, body=None, headers=None):
         except ValueError:
             parsed = raw.decode(errors="replace")
         return e.code, e.headers, parsed
-
-
-def expect(what, result, status):
-    got, _, body = result
-    if got != status:
-        raise RuntimeError(f"{what}: expected HTTP {status}, got {got}: {body}")
-    return result
 
 
 def session_cookie(headers):
@@ -612,10 +577,6 @@ def write_loop(srv):
 
 # ---------------------------------------------------------------------------------------------
 # report
-
-
-def verdict(ok):
-    return "MET" if ok else "MISSED"
 
 
 def fmt_ms(v):
