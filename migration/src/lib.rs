@@ -6,6 +6,7 @@ mod m20261122_000001_create_tables;
 mod m20261203_000001_key_replaced_by;
 mod m20261203_000002_invitations_and_password_resets;
 mod m20261203_000003_service_accounts_and_grants;
+mod m20261203_000004_organization_deletions;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_key_replaced_by::Migration),
             Box::new(m20261203_000002_invitations_and_password_resets::Migration),
             Box::new(m20261203_000003_service_accounts_and_grants::Migration),
+            Box::new(m20261203_000004_organization_deletions::Migration),
         ]
     }
 }

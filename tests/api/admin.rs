@@ -14,6 +14,7 @@ backend_tests!(
     a_platform_admin_session_may_call_the_admin_endpoints,
     ordinary_sessions_and_api_keys_may_not_call_the_admin_endpoints,
     the_admin_organization_list_shows_every_organization,
+    a_deleted_organization_leaves_a_trace_only_platform_admins_read,
     the_root_token_creates_an_organization_only_for_a_named_owner,
     a_session_creating_an_organization_ignores_owner_email,
     me_with_the_root_token_is_the_platform_administrator,
@@ -595,4 +596,82 @@ async fn the_bootstrap_admin_can_log_in_as_platform_admin(backend: Backend) {
         .await
         .unwrap();
     expect_json(resp, 201).await;
+}
+
+async fn a_deleted_organization_leaves_a_trace_only_platform_admins_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let first = app.organization(&owner).await;
+    let second = app.organization(&owner).await;
+    let shown = expect_json(
+        owner
+            .client
+            .get(app.url(&format!("/api/v1/organizations/{first}")))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let resp = owner
+        .client
+        .delete(app.url(&format!("/api/v1/organizations/{first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let resp = app
+        .http
+        .delete(app.url(&format!("/api/v1/organizations/{second}")))
+        .bearer_auth(&app.root_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+
+    let list = expect_json(
+        root_get(&app, "/api/v1/admin/deleted-organizations").await,
+        200,
+    )
+    .await;
+    let list = list.as_array().expect("a bare array");
+    assert_eq!(list.len(), 2, "{list:?}");
+    // Most recently deleted first; the root token has no user.
+    assert_eq!(list[0]["organization_id"], second.as_str());
+    assert_eq!(list[0]["deleted_by_user_id"], Value::Null);
+    let trace = &list[1];
+    assert_eq!(trace["organization_id"], first.as_str());
+    assert_eq!(trace["name"], shown["name"]);
+    assert_eq!(trace["slug"], shown["slug"]);
+    assert_eq!(trace["created_at"], shown["created_at"]);
+    assert_eq!(trace["deleted_by_user_id"], owner.id.as_str());
+    assert_eq!(trace["ip"], "127.0.0.1");
+    assert!(trace["deleted_at"].as_str().is_some(), "{trace}");
+
+    let page = expect_json(
+        root_get(&app, "/api/v1/admin/deleted-organizations?limit=1").await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&page), [list[0]["id"].as_str().unwrap()]);
+    let before = list[0]["id"].as_str().unwrap();
+    let older = expect_json(
+        root_get(
+            &app,
+            &format!("/api/v1/admin/deleted-organizations?before={before}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&older), [trace["id"].as_str().unwrap()]);
+
+    // The deleting owner is no platform admin: 403, not the trace.
+    let resp = owner
+        .client
+        .get(app.url("/api/v1/admin/deleted-organizations"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 403, "forbidden").await;
 }

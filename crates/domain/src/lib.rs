@@ -27,7 +27,7 @@ pub use email::Email;
 pub use error::{Error, Unauthenticated};
 pub use invitation::{Invitation, InvitationDetails, PasswordReset};
 pub use name::Name;
-pub use organization::{Member, Membership, OrgSlug, Organization};
+pub use organization::{Member, Membership, OrgSlug, Organization, OrganizationDeletion};
 pub use permission::{Permission, Permissions, Role};
 pub use policy::{OwnerAction, Policy};
 pub use resource::{Grant, ResourcePath, Restriction, RoleAt, Standing};

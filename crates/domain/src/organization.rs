@@ -43,6 +43,18 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a deleted organization leaves behind for platform admins: the organization as it was,
+/// when and by whom it was deleted (`actor_user_id` is `None` for the root token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationDeletion {
+    /// A UUID v7 made at deletion: ordering by id is ordering by deletion time.
+    pub id: Uuid,
+    pub organization: Organization,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<Uuid>,
+    pub ip: Option<String>,
+}
+
 /// One of a user's organizations, with the role held there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {

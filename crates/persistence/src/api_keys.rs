@@ -1,10 +1,10 @@
 //! API keys, stored by digest. Scopes are kept as granted, in `Permissions::to_csv` form.
 
-use crate::Store;
 use crate::entity::api_key;
 use crate::errors::{internal, stored_name};
+use crate::{Store, audit};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiKey, Error, Holder, Permissions, Restriction};
+use portcullis_domain::{ApiKey, AuditEvent, Error, Holder, Permissions, Restriction};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -65,12 +65,19 @@ fn row(key: &ApiKey, key_digest: &str) -> api_key::Model {
 }
 
 impl Store {
-    pub async fn create_api_key(&self, key: &ApiKey, key_digest: &str) -> Result<(), Error> {
+    pub async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        key_digest: &str,
+        event: &AuditEvent,
+    ) -> Result<(), Error> {
+        let tx = self.begin_write().await?;
         api_key::Entity::insert(row(key, key_digest).into_active_model())
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&tx)
             .await
             .map_err(internal)?;
-        Ok(())
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)
     }
 
     pub async fn api_key_by_digest(&self, key_digest: &str) -> Result<Option<ApiKey>, Error> {
@@ -125,29 +132,31 @@ impl Store {
         &self,
         organization_id: Uuid,
         key_id: Uuid,
+        event: &AuditEvent,
     ) -> Result<Option<String>, Error> {
+        let tx = self.begin_write().await?;
         let digest = api_key::Entity::find_by_id(key_id)
             .filter(api_key::Column::OrganizationId.eq(organization_id))
             .select_only()
             .column(api_key::Column::KeyDigest)
             .into_tuple::<String>()
-            .one(&self.db)
+            .one(&tx)
             .await
             .map_err(internal)?;
         let Some(digest) = digest else {
             return Ok(None);
         };
-        let deleted = api_key::Entity::delete_many()
-            .filter(api_key::Column::Id.eq(key_id))
-            .filter(api_key::Column::OrganizationId.eq(organization_id))
-            .exec(&self.db)
+        api_key::Entity::delete_by_id(key_id)
+            .exec(&tx)
             .await
             .map_err(internal)?;
-        Ok((deleted.rows_affected > 0).then_some(digest))
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(digest))
     }
 
     /// Rotates the key `old_id` once, in one transaction: inserts `new_key`, makes the old key
-    /// expire at `old_expires_at` and records `replaced_by_id` on it. The old key's digest;
+    /// expire at `old_expires_at`, records `replaced_by_id` on it and appends `event`. The old key's digest;
     /// `None`, and nothing written, if it does not exist; `Error::Conflict` if it was rotated
     /// before. Concurrent rotations are serialized by the conditional update (a row lock on
     /// PostgreSQL, the write lock on SQLite): exactly one wins.
@@ -157,6 +166,7 @@ impl Store {
         old_expires_at: DateTime<Utc>,
         new_key: &ApiKey,
         new_digest: &str,
+        event: &AuditEvent,
     ) -> Result<Option<String>, Error> {
         let tx = self.begin_write().await?;
         let old: Option<(Uuid, String, Option<Uuid>)> = api_key::Entity::find_by_id(old_id)
@@ -195,6 +205,7 @@ impl Store {
             // Dropping the transaction rolls the new key back.
             return Err(already_rotated());
         }
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)?;
         Ok(Some(old_digest))
     }

@@ -5,7 +5,8 @@ use crate::errors::internal;
 use crate::{Page, Store};
 use portcullis_domain::{AuditEvent, Error};
 use sea_orm::{
-    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -24,27 +25,29 @@ impl From<audit_event::Model> for AuditEvent {
     }
 }
 
-impl Store {
-    pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), Error> {
-        audit_event::Entity::insert(
-            audit_event::Model {
-                id: event.id,
-                organization_id: event.organization_id,
-                at: event.at,
-                actor_user_id: event.actor_user_id,
-                actor_api_key_id: event.actor_api_key_id,
-                action: event.action.clone(),
-                target: event.target.clone(),
-                ip: event.ip.clone(),
-            }
-            .into_active_model(),
-        )
-        .exec_without_returning(&self.db)
-        .await
-        .map_err(internal)?;
-        Ok(())
-    }
+/// Appends `event` through `db`: the transaction of the change it records, so that the change
+/// and its event are written together or not at all.
+pub(crate) async fn append(db: &impl ConnectionTrait, event: &AuditEvent) -> Result<(), Error> {
+    audit_event::Entity::insert(
+        audit_event::Model {
+            id: event.id,
+            organization_id: event.organization_id,
+            at: event.at,
+            actor_user_id: event.actor_user_id,
+            actor_api_key_id: event.actor_api_key_id,
+            action: event.action.clone(),
+            target: event.target.clone(),
+            ip: event.ip.clone(),
+        }
+        .into_active_model(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
 
+impl Store {
     /// Newest first: ids are UUID v7, so id order is time order.
     pub async fn audit_events(
         &self,

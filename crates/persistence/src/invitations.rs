@@ -3,9 +3,11 @@
 
 use crate::entity::{grant, invitation, membership, organization, user};
 use crate::errors::{conflict_or_internal, internal, stored_email, stored_role};
-use crate::{NewUser, Store};
+use crate::{NewUser, Store, audit};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Error, Invitation, InvitationDetails, Name, Organization, RoleAt, User};
+use portcullis_domain::{
+    AuditEvent, Error, Invitation, InvitationDetails, Name, Organization, RoleAt, User,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -86,6 +88,7 @@ impl Store {
         &self,
         invitation: &Invitation,
         token_digest: &str,
+        event: &AuditEvent,
     ) -> Result<(), Error> {
         let tx = self.begin_write().await?;
         invitation::Entity::delete_many()
@@ -111,6 +114,7 @@ impl Store {
             .map_err(|err| {
                 conflict_or_internal(err, "an invitation for this email was just sent")
             })?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)
     }
 
@@ -149,14 +153,25 @@ impl Store {
     }
 
     /// Whether there was such an invitation.
-    pub async fn delete_invitation(&self, organization_id: Uuid, id: Uuid) -> Result<bool, Error> {
+    pub async fn delete_invitation(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        event: &AuditEvent,
+    ) -> Result<bool, Error> {
+        let tx = self.begin_write().await?;
         let deleted = invitation::Entity::delete_many()
             .filter(invitation::Column::Id.eq(id))
             .filter(invitation::Column::OrganizationId.eq(organization_id))
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(internal)?;
-        Ok(deleted.rows_affected > 0)
+        if deleted.rows_affected == 0 {
+            return Ok(false);
+        }
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
     }
 
     /// A new link and expiry for the invitation (the old link stops working); `None` if gone.
@@ -222,10 +237,12 @@ impl Store {
         invitation: &Invitation,
         user_id: Uuid,
         joined_at: DateTime<Utc>,
+        event: &AuditEvent,
     ) -> Result<(), Error> {
         let tx = self.begin_write().await?;
         take_invitation(&tx, invitation.id).await?;
         insert_membership(&tx, invitation, user_id, joined_at).await?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)
     }
 
@@ -235,6 +252,7 @@ impl Store {
         &self,
         new_user: NewUser,
         invitation: &Invitation,
+        event: &AuditEvent,
     ) -> Result<User, Error> {
         let tx = self.begin_write().await?;
         take_invitation(&tx, invitation.id).await?;
@@ -252,6 +270,7 @@ impl Store {
             .await
             .map_err(|err| conflict_or_internal(err, "a user with this email already exists"))?;
         insert_membership(&tx, invitation, row.id, new_user.created_at).await?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)?;
         row.try_into()
     }

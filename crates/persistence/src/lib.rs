@@ -6,6 +6,9 @@
 //! The methods live next to what they store: `users`, `sessions`, `organizations`, `members`,
 //! `api_keys`, `audit`, `signing_keys`, `invitations`, `password_resets`, `service_accounts`
 //! (with grants), and `sweep`, which deletes rows past all use.
+//!
+//! A method that changes an organization takes the audit event recording the change and writes
+//! both in one transaction: no change without its event, no event without its change.
 
 mod api_keys;
 mod audit;

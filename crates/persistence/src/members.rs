@@ -1,14 +1,14 @@
 //! Memberships: who holds which role in which organization. An organization always keeps at
 //! least one owner.
 
-use crate::Store;
 use crate::entity::{membership, organization, user};
 use crate::errors::{
     conflict_or_internal, internal, stored_email, stored_optional_name, stored_role,
 };
 use crate::service_accounts::{delete_grants_of, grants_in, grants_of};
+use crate::{Store, audit};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Error, Member, Membership, Role};
+use portcullis_domain::{AuditEvent, Error, Member, Membership, Role};
 use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -144,7 +144,9 @@ impl Store {
         user_id: Uuid,
         role: Role,
         joined_at: DateTime<Utc>,
+        event: &AuditEvent,
     ) -> Result<Member, Error> {
+        let tx = self.begin_write().await?;
         membership::Entity::insert(
             membership::Model {
                 organization_id,
@@ -154,12 +156,16 @@ impl Store {
             }
             .into_active_model(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&tx)
         .await
         .map_err(|err| conflict_or_internal(err, "this user is already a member"))?;
-        self.member(organization_id, user_id)
+        audit::append(&tx, event).await?;
+        let member = member_rows(&tx, organization_id, Some(user_id))
             .await?
-            .ok_or_else(|| Error::internal("a member vanished right after being added"))
+            .pop()
+            .ok_or_else(|| Error::internal("a member vanished right after being added"))?;
+        tx.commit().await.map_err(internal)?;
+        Ok(member)
     }
 
     /// The member with the new role; `None` if not a member. The last owner cannot be
@@ -169,6 +175,7 @@ impl Store {
         organization_id: Uuid,
         user_id: Uuid,
         role: Role,
+        event: &AuditEvent,
     ) -> Result<Option<Member>, Error> {
         let tx = self.begin_write().await?;
         lock_organization(&tx, organization_id).await?;
@@ -195,6 +202,7 @@ impl Store {
                 .await
                 .map_err(internal)?;
         }
+        audit::append(&tx, event).await?;
         let member = member_rows(&tx, organization_id, Some(user_id))
             .await?
             .pop();
@@ -203,7 +211,12 @@ impl Store {
     }
 
     /// Whether the user was a member. The last owner cannot leave (`Error::Conflict`).
-    pub async fn remove_member(&self, organization_id: Uuid, user_id: Uuid) -> Result<bool, Error> {
+    pub async fn remove_member(
+        &self,
+        organization_id: Uuid,
+        user_id: Uuid,
+        event: &AuditEvent,
+    ) -> Result<bool, Error> {
         let tx = self.begin_write().await?;
         lock_organization(&tx, organization_id).await?;
         let Some(current) = membership::Entity::find_by_id((organization_id, user_id))
@@ -223,6 +236,7 @@ impl Store {
             .await
             .map_err(internal)?;
         delete_grants_of(&tx, organization_id, user_id).await?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)?;
         Ok(true)
     }

@@ -1,9 +1,12 @@
-//! Organizations. Creating one makes its creator the owner in the same transaction.
+//! Organizations. Creating one makes its creator the owner in the same transaction; deleting
+//! one leaves a trace that platform admins can read.
 
-use crate::entity::{membership, organization};
+use crate::entity::{membership, organization, organization_deletion};
 use crate::errors::{conflict_or_internal, internal, stored_name};
-use crate::{Page, Store};
-use portcullis_domain::{Error, Name, OrgSlug, Organization, Role};
+use crate::{Page, Store, audit};
+use portcullis_domain::{
+    AuditEvent, Error, Name, OrgSlug, Organization, OrganizationDeletion, Role,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -30,6 +33,7 @@ impl Store {
         &self,
         organization: &Organization,
         owner: Uuid,
+        event: &AuditEvent,
     ) -> Result<(), Error> {
         let tx = self.begin_write().await?;
         organization::Entity::insert(
@@ -58,6 +62,7 @@ impl Store {
         .exec_without_returning(&tx)
         .await
         .map_err(internal)?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)
     }
 
@@ -99,22 +104,91 @@ impl Store {
         &self,
         id: Uuid,
         name: &Name,
+        event: &AuditEvent,
     ) -> Result<Option<Organization>, Error> {
-        organization::Entity::update_many()
+        let tx = self.begin_write().await?;
+        let updated = organization::Entity::update_many()
             .col_expr(organization::Column::Name, Expr::value(name.as_str()))
             .filter(organization::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(internal)?;
-        self.organization(id).await
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        audit::append(&tx, event).await?;
+        let row = organization::Entity::find_by_id(id)
+            .one(&tx)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        row.map(Organization::try_from).transpose()
     }
 
-    /// Whether it existed. Its memberships, API keys and audit events go with it (cascade).
-    pub async fn delete_organization(&self, id: Uuid) -> Result<bool, Error> {
+    /// Deletes the organization and records `deletion`, which outlives it; whether it existed.
+    /// Its memberships, API keys and audit events go with it (cascade).
+    pub async fn delete_organization(
+        &self,
+        id: Uuid,
+        deletion: &OrganizationDeletion,
+    ) -> Result<bool, Error> {
+        let tx = self.begin_write().await?;
         let deleted = organization::Entity::delete_by_id(id)
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(internal)?;
-        Ok(deleted.rows_affected > 0)
+        if deleted.rows_affected == 0 {
+            return Ok(false);
+        }
+        organization_deletion::Entity::insert(
+            organization_deletion::Model {
+                id: deletion.id,
+                organization_id: deletion.organization.id,
+                name: deletion.organization.name.to_string(),
+                slug: deletion.organization.slug.to_string(),
+                created_at: deletion.organization.created_at,
+                deleted_at: deletion.at,
+                actor_user_id: deletion.actor_user_id,
+                ip: deletion.ip.clone(),
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(&tx)
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
+    }
+
+    /// Deleted organizations, most recently deleted first.
+    pub async fn organization_deletions(
+        &self,
+        page: Page,
+    ) -> Result<Vec<OrganizationDeletion>, Error> {
+        let rows = organization_deletion::Entity::find()
+            .apply_if(page.before, |query, before| {
+                query.filter(organization_deletion::Column::Id.lt(before))
+            })
+            .order_by_desc(organization_deletion::Column::Id)
+            .limit(page.limit)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OrganizationDeletion {
+                    id: row.id,
+                    organization: Organization::try_from(organization::Model {
+                        id: row.organization_id,
+                        name: row.name,
+                        slug: row.slug,
+                        created_at: row.created_at,
+                    })?,
+                    at: row.deleted_at,
+                    actor_user_id: row.actor_user_id,
+                    ip: row.ip,
+                })
+            })
+            .collect()
     }
 }

@@ -1,11 +1,13 @@
 //! Service accounts and grants: the non-human members of an organization, and roles on
 //! resources for members and service accounts alike (the grant's holder).
 
-use crate::Store;
 use crate::entity::{api_key, grant, membership, service_account};
 use crate::errors::{internal, stored_name, stored_role};
+use crate::{Store, audit};
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Error, Grant, Holder, ResourcePath, Role, ServiceAccount, Standing};
+use portcullis_domain::{
+    AuditEvent, Error, Grant, Holder, ResourcePath, Role, ServiceAccount, Standing,
+};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -129,7 +131,12 @@ impl Store {
         }))
     }
 
-    pub async fn create_service_account(&self, account: &ServiceAccount) -> Result<(), Error> {
+    pub async fn create_service_account(
+        &self,
+        account: &ServiceAccount,
+        event: &AuditEvent,
+    ) -> Result<(), Error> {
+        let tx = self.begin_write().await?;
         service_account::Entity::insert(
             service_account::Model {
                 id: account.id,
@@ -142,10 +149,11 @@ impl Store {
             }
             .into_active_model(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&tx)
         .await
         .map_err(internal)?;
-        Ok(())
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)
     }
 
     /// The organization's service accounts, oldest first.
@@ -186,10 +194,12 @@ impl Store {
         organization_id: Uuid,
         id: Uuid,
         changes: AccountChanges,
+        event: &AuditEvent,
     ) -> Result<Option<ServiceAccount>, Error> {
+        let tx = self.begin_write().await?;
         let Some(row) = service_account::Entity::find_by_id(id)
             .filter(service_account::Column::OrganizationId.eq(organization_id))
-            .one(&self.db)
+            .one(&tx)
             .await
             .map_err(internal)?
         else {
@@ -206,9 +216,11 @@ impl Store {
             active.role = ActiveValue::Set(role.as_str().to_owned());
         }
         let row = service_account::Entity::update(active)
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(internal)?;
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)?;
         ServiceAccount::try_from(row).map(Some)
     }
 
@@ -218,6 +230,7 @@ impl Store {
         &self,
         organization_id: Uuid,
         id: Uuid,
+        event: &AuditEvent,
     ) -> Result<Option<Vec<String>>, Error> {
         let tx = self.begin_write().await?;
         let deleted = service_account::Entity::delete_many()
@@ -243,6 +256,7 @@ impl Store {
             .await
             .map_err(internal)?;
         delete_grants_of(&tx, organization_id, id).await?;
+        audit::append(&tx, event).await?;
         tx.commit().await.map_err(internal)?;
         Ok(Some(digests))
     }
@@ -263,7 +277,9 @@ impl Store {
         resource: &ResourcePath,
         role: Role,
         now: DateTime<Utc>,
+        event: &AuditEvent,
     ) -> Result<Grant, Error> {
+        let tx = self.begin_write().await?;
         grant::Entity::insert(
             grant::Model {
                 organization_id,
@@ -283,16 +299,19 @@ impl Store {
             .update_column(grant::Column::Role)
             .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&tx)
         .await
         .map_err(internal)?;
-        grant::Entity::find_by_id((organization_id, holder_id, resource.to_string()))
-            .one(&self.db)
+        audit::append(&tx, event).await?;
+        let written = grant::Entity::find_by_id((organization_id, holder_id, resource.to_string()))
+            .one(&tx)
             .await
             .map_err(internal)?
             .map(grant)
             .transpose()?
-            .ok_or_else(|| Error::internal("a grant vanished right after being written"))
+            .ok_or_else(|| Error::internal("a grant vanished right after being written"))?;
+        tx.commit().await.map_err(internal)?;
+        Ok(written)
     }
 
     /// Whether there was such a grant.
@@ -301,12 +320,19 @@ impl Store {
         organization_id: Uuid,
         holder_id: Uuid,
         resource: &ResourcePath,
+        event: &AuditEvent,
     ) -> Result<bool, Error> {
+        let tx = self.begin_write().await?;
         let deleted =
             grant::Entity::delete_by_id((organization_id, holder_id, resource.to_string()))
-                .exec(&self.db)
+                .exec(&tx)
                 .await
                 .map_err(internal)?;
-        Ok(deleted.rows_affected > 0)
+        if deleted.rows_affected == 0 {
+            return Ok(false);
+        }
+        audit::append(&tx, event).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
     }
 }

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use portcullis_domain::{
-    ApiKey, AuditEvent, Email, Error, Holder, Name, OrgSlug, Organization, Permission, Role,
-    Session, new_id,
+    ApiKey, AuditEvent, Email, Error, Holder, Name, OrgSlug, Organization, OrganizationDeletion,
+    Permission, Role, Session, new_id,
 };
 use portcullis_persistence::{NewUser, Page, Store};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
@@ -83,6 +83,20 @@ fn new_user(email: &str, at: DateTime<Utc>) -> NewUser {
     }
 }
 
+/// An event for a change in `organization_id`, as the operations make them.
+fn event(organization_id: Uuid) -> AuditEvent {
+    AuditEvent {
+        id: new_id(),
+        organization_id,
+        at: now(),
+        actor_user_id: None,
+        actor_api_key_id: None,
+        action: "test.change".to_owned(),
+        target: format!("organization:{organization_id}"),
+        ip: None,
+    }
+}
+
 async fn user(store: &Store, email: &str) -> Uuid {
     store.create_user(new_user(email, now())).await.unwrap().id
 }
@@ -95,7 +109,7 @@ async fn organization(store: &Store, slug: &str, owner: Uuid) -> Organization {
         created_at: now(),
     };
     store
-        .create_organization(&organization, owner)
+        .create_organization(&organization, owner, &event(organization.id))
         .await
         .unwrap();
     organization
@@ -346,14 +360,16 @@ async fn an_organization_always_keeps_an_owner() {
             created_at: now(),
         };
         assert!(is_conflict(
-            store.create_organization(&clash, bob).await,
+            store
+                .create_organization(&clash, bob, &event(clash.id))
+                .await,
             "an organization with this slug already exists"
         ));
         assert_eq!(store.organization(clash.id).await.unwrap(), None);
         assert!(store.memberships(bob).await.unwrap().is_empty());
 
         let added = store
-            .add_member(acme.id, bob, Role::Admin, now())
+            .add_member(acme.id, bob, Role::Admin, now(), &event(acme.id))
             .await
             .unwrap();
         assert_eq!(
@@ -361,7 +377,9 @@ async fn an_organization_always_keeps_an_owner() {
             (bob, "bob@example.com", Role::Admin)
         );
         assert!(is_conflict(
-            store.add_member(acme.id, bob, Role::Viewer, now()).await,
+            store
+                .add_member(acme.id, bob, Role::Viewer, now(), &event(acme.id))
+                .await,
             "this user is already a member"
         ));
         let members = store.members(acme.id).await.unwrap();
@@ -379,16 +397,18 @@ async fn an_organization_always_keeps_an_owner() {
 
         // The only owner can neither step down nor leave.
         assert!(is_conflict(
-            store.change_role(acme.id, ada, Role::Admin).await,
+            store
+                .change_role(acme.id, ada, Role::Admin, &event(acme.id))
+                .await,
             "cannot demote the last owner"
         ));
         assert!(is_conflict(
-            store.remove_member(acme.id, ada).await,
+            store.remove_member(acme.id, ada, &event(acme.id)).await,
             "the last owner cannot leave the organization"
         ));
         assert_eq!(
             store
-                .change_role(acme.id, ada, Role::Owner)
+                .change_role(acme.id, ada, Role::Owner, &event(acme.id))
                 .await
                 .unwrap()
                 .unwrap()
@@ -398,7 +418,7 @@ async fn an_organization_always_keeps_an_owner() {
         // With a second owner, the first may.
         assert_eq!(
             store
-                .change_role(acme.id, bob, Role::Owner)
+                .change_role(acme.id, bob, Role::Owner, &event(acme.id))
                 .await
                 .unwrap()
                 .unwrap()
@@ -407,7 +427,7 @@ async fn an_organization_always_keeps_an_owner() {
         );
         assert_eq!(
             store
-                .change_role(acme.id, ada, Role::Viewer)
+                .change_role(acme.id, ada, Role::Viewer, &event(acme.id))
                 .await
                 .unwrap()
                 .unwrap()
@@ -415,24 +435,34 @@ async fn an_organization_always_keeps_an_owner() {
             Role::Viewer
         );
         assert!(is_conflict(
-            store.remove_member(acme.id, bob).await,
+            store.remove_member(acme.id, bob, &event(acme.id)).await,
             "the last owner cannot leave"
         ));
-        assert!(store.remove_member(acme.id, ada).await.unwrap());
+        assert!(
+            store
+                .remove_member(acme.id, ada, &event(acme.id))
+                .await
+                .unwrap()
+        );
         assert_eq!(store.role(ada, acme.id).await.unwrap(), None);
 
         assert_eq!(
             store
-                .change_role(acme.id, carol, Role::Admin)
+                .change_role(acme.id, carol, Role::Admin, &event(acme.id))
                 .await
                 .unwrap(),
             None
         );
-        assert!(!store.remove_member(acme.id, carol).await.unwrap());
+        assert!(
+            !store
+                .remove_member(acme.id, carol, &event(acme.id))
+                .await
+                .unwrap()
+        );
 
         let globex = organization(&store, "globex", carol).await;
         store
-            .add_member(globex.id, bob, Role::Developer, now())
+            .add_member(globex.id, bob, Role::Developer, now(), &event(globex.id))
             .await
             .unwrap();
         assert_eq!(
@@ -455,7 +485,7 @@ async fn an_organization_always_keeps_an_owner() {
         );
 
         let renamed = store
-            .rename_organization(acme.id, &Name::parse("Acme Corp").unwrap())
+            .rename_organization(acme.id, &Name::parse("Acme Corp").unwrap(), &event(acme.id))
             .await
             .unwrap()
             .unwrap();
@@ -465,7 +495,7 @@ async fn an_organization_always_keeps_an_owner() {
         );
         assert_eq!(
             store
-                .rename_organization(new_id(), &Name::parse("Nobody").unwrap())
+                .rename_organization(new_id(), &Name::parse("Nobody").unwrap(), &event(new_id()))
                 .await
                 .unwrap(),
             None
@@ -474,12 +504,13 @@ async fn an_organization_always_keeps_an_owner() {
         // Two owners demoting each other at once: one of them stays owner.
         let initech = organization(&store, "initech", carol).await;
         store
-            .add_member(initech.id, ada, Role::Owner, now())
+            .add_member(initech.id, ada, Role::Owner, now(), &event(initech.id))
             .await
             .unwrap();
+        let (carol_event, ada_event) = (event(initech.id), event(initech.id));
         let (carol_down, ada_down) = tokio::join!(
-            store.change_role(initech.id, carol, Role::Viewer),
-            store.change_role(initech.id, ada, Role::Viewer)
+            store.change_role(initech.id, carol, Role::Viewer, &carol_event),
+            store.change_role(initech.id, ada, Role::Viewer, &ada_event)
         );
         assert!(
             carol_down.is_ok() != ada_down.is_ok(),
@@ -539,7 +570,7 @@ async fn api_keys_rotate_with_and_without_grace() {
         let acme = organization(&store, "acme", ada).await;
         let globex = organization(&store, "globex", bob).await;
         store
-            .add_member(acme.id, bob, Role::Developer, now())
+            .add_member(acme.id, bob, Role::Developer, now(), &event(acme.id))
             .await
             .unwrap();
 
@@ -548,8 +579,14 @@ async fn api_keys_rotate_with_and_without_grace() {
             expires_at: Some(now() + Duration::days(30)),
             ..api_key(acme.id, bob, &[Permission::Read])
         };
-        store.create_api_key(&k1, "digest-1").await.unwrap();
-        store.create_api_key(&k2, "digest-2").await.unwrap();
+        store
+            .create_api_key(&k1, "digest-1", &event(k1.organization_id))
+            .await
+            .unwrap();
+        store
+            .create_api_key(&k2, "digest-2", &event(k2.organization_id))
+            .await
+            .unwrap();
         assert_eq!(
             store.api_key_by_digest("digest-1").await.unwrap(),
             Some(k1.clone())
@@ -590,7 +627,13 @@ async fn api_keys_rotate_with_and_without_grace() {
         let rotated_at = now();
         assert_eq!(
             store
-                .rotate_api_key(k1.id, rotated_at, &k1b, "digest-1b")
+                .rotate_api_key(
+                    k1.id,
+                    rotated_at,
+                    &k1b,
+                    "digest-1b",
+                    &event(k1b.organization_id)
+                )
                 .await
                 .unwrap()
                 .as_deref(),
@@ -608,7 +651,13 @@ async fn api_keys_rotate_with_and_without_grace() {
         };
         assert!(is_conflict(
             store
-                .rotate_api_key(k1.id, now(), &twice, "digest-1x")
+                .rotate_api_key(
+                    k1.id,
+                    now(),
+                    &twice,
+                    "digest-1x",
+                    &event(twice.organization_id)
+                )
                 .await,
             "this key was already rotated: rotate its successor instead"
         ));
@@ -626,7 +675,13 @@ async fn api_keys_rotate_with_and_without_grace() {
         };
         assert_eq!(
             store
-                .rotate_api_key(k1b.id, grace_end, &k1c, "digest-1c")
+                .rotate_api_key(
+                    k1b.id,
+                    grace_end,
+                    &k1c,
+                    "digest-1c",
+                    &event(k1c.organization_id)
+                )
                 .await
                 .unwrap()
                 .as_deref(),
@@ -647,7 +702,13 @@ async fn api_keys_rotate_with_and_without_grace() {
         };
         assert_eq!(
             store
-                .rotate_api_key(new_id(), now(), &orphan, "digest-x")
+                .rotate_api_key(
+                    new_id(),
+                    now(),
+                    &orphan,
+                    "digest-x",
+                    &event(orphan.organization_id)
+                )
                 .await
                 .unwrap(),
             None
@@ -684,16 +745,28 @@ async fn api_keys_rotate_with_and_without_grace() {
             Some(used)
         );
 
-        assert_eq!(store.delete_api_key(globex.id, k2.id).await.unwrap(), None);
         assert_eq!(
             store
-                .delete_api_key(acme.id, k2.id)
+                .delete_api_key(globex.id, k2.id, &event(globex.id))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .delete_api_key(acme.id, k2.id, &event(acme.id))
                 .await
                 .unwrap()
                 .as_deref(),
             Some("digest-2")
         );
-        assert_eq!(store.delete_api_key(acme.id, k2.id).await.unwrap(), None);
+        assert_eq!(
+            store
+                .delete_api_key(acme.id, k2.id, &event(acme.id))
+                .await
+                .unwrap(),
+            None
+        );
         // Rotated keys stay listed, expired, naming their successors.
         let first = store.api_key(acme.id, k1.id).await.unwrap().unwrap();
         assert_eq!(
@@ -709,20 +782,26 @@ async fn api_keys_rotate_with_and_without_grace() {
 }
 
 #[tokio::test]
-async fn audit_pages_newest_first_and_deleting_an_organization_cascades() {
+async fn audit_pages_newest_first_and_deleting_an_organization_cascades_and_leaves_a_trace() {
     on_every_backend(|store, _| async move {
         let ada = user(&store, "ada@example.com").await;
         let bob = user(&store, "bob@example.com").await;
         let acme = organization(&store, "acme", ada).await;
         let globex = organization(&store, "globex", ada).await;
         store
-            .add_member(acme.id, bob, Role::Viewer, now())
+            .add_member(acme.id, bob, Role::Viewer, now(), &event(acme.id))
             .await
             .unwrap();
         let key = api_key(acme.id, bob, &[Permission::Read]);
-        store.create_api_key(&key, "digest").await.unwrap();
+        store
+            .create_api_key(&key, "digest", &event(acme.id))
+            .await
+            .unwrap();
+        // Newest first: the key's event, the member's, the organization's.
+        let mut events = store.audit_events(acme.id, ALL).await.unwrap();
+        assert_eq!(events.len(), 3);
 
-        let mut events = Vec::new();
+        let name = Name::parse("Renamed").unwrap();
         for (n, organization_id) in [acme.id, acme.id, globex.id, acme.id, acme.id, acme.id]
             .into_iter()
             .enumerate()
@@ -733,16 +812,19 @@ async fn audit_pages_newest_first_and_deleting_an_organization_cascades() {
                 at: now(),
                 actor_user_id: Some(ada),
                 actor_api_key_id: (n == 0).then_some(key.id),
-                action: "member.added".to_owned(),
-                target: format!("user:{bob}"),
+                action: "organization.updated".to_owned(),
+                target: format!("organization:{organization_id}"),
                 ip: (n == 1).then(|| "2001:db8::1".to_owned()),
             };
-            store.record_audit(&event).await.unwrap();
+            store
+                .rename_organization(organization_id, &name, &event)
+                .await
+                .unwrap()
+                .unwrap();
             if organization_id == acme.id {
-                events.push(event);
+                events.insert(0, event);
             }
         }
-        events.reverse();
         let first = store
             .audit_events(
                 acme.id,
@@ -765,22 +847,130 @@ async fn audit_pages_newest_first_and_deleting_an_organization_cascades() {
             .await
             .unwrap();
         assert_eq!(rest, events[2..]);
-        assert_eq!(store.audit_events(globex.id, ALL).await.unwrap().len(), 1);
+        assert_eq!(store.audit_events(globex.id, ALL).await.unwrap().len(), 2);
 
-        assert!(store.delete_organization(acme.id).await.unwrap());
-        assert!(!store.delete_organization(acme.id).await.unwrap());
+        let acme = store.organization(acme.id).await.unwrap().unwrap();
+        let deletion = OrganizationDeletion {
+            id: new_id(),
+            organization: acme.clone(),
+            at: now(),
+            actor_user_id: Some(ada),
+            ip: Some("192.0.2.7".to_owned()),
+        };
+        assert!(store.delete_organization(acme.id, &deletion).await.unwrap());
+        let again = OrganizationDeletion {
+            id: new_id(),
+            ..deletion.clone()
+        };
+        assert!(!store.delete_organization(acme.id, &again).await.unwrap());
         assert_eq!(store.organization(acme.id).await.unwrap(), None);
         assert!(store.members(acme.id).await.unwrap().is_empty());
         assert_eq!(store.role(bob, acme.id).await.unwrap(), None);
         assert_eq!(store.api_key_by_digest("digest").await.unwrap(), None);
         assert!(store.audit_events(acme.id, ALL).await.unwrap().is_empty());
+        // The trace stays: once, as it was written.
+        assert_eq!(
+            store.organization_deletions(ALL).await.unwrap(),
+            std::slice::from_ref(&deletion)
+        );
         // Users and other organizations stay.
         assert_eq!(store.count_users().await.unwrap(), 2);
+        let globex = store.organization(globex.id).await.unwrap().unwrap();
         assert_eq!(
             store.organizations_of_user(ada).await.unwrap(),
             std::slice::from_ref(&globex)
         );
-        assert_eq!(store.audit_events(globex.id, ALL).await.unwrap().len(), 1);
+        assert_eq!(store.audit_events(globex.id, ALL).await.unwrap().len(), 2);
+
+        // Most recently deleted first, paged by id.
+        let deletion_of_globex = OrganizationDeletion {
+            id: new_id(),
+            organization: globex.clone(),
+            at: now(),
+            actor_user_id: None,
+            ip: None,
+        };
+        assert!(
+            store
+                .delete_organization(globex.id, &deletion_of_globex)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.organization_deletions(ALL).await.unwrap(),
+            [deletion_of_globex.clone(), deletion.clone()]
+        );
+        let older = Page {
+            limit: 10,
+            before: Some(deletion_of_globex.id),
+        };
+        assert_eq!(
+            store.organization_deletions(older).await.unwrap(),
+            [deletion]
+        );
+    })
+    .await;
+}
+
+/// Each change and its audit event are one transaction: when the event cannot be written (here,
+/// an id already taken), the change is not made either.
+#[tokio::test]
+async fn a_change_whose_audit_event_cannot_be_written_is_not_made() {
+    on_every_backend(|store, _| async move {
+        let ada = user(&store, "ada@example.com").await;
+        let bob = user(&store, "bob@example.com").await;
+        let acme = organization(&store, "acme", ada).await;
+        let written = store.audit_events(acme.id, ALL).await.unwrap();
+        let taken = || AuditEvent {
+            at: now(),
+            ..written[0].clone()
+        };
+
+        let key = api_key(acme.id, ada, &[Permission::Read]);
+        assert!(
+            store
+                .create_api_key(&key, "digest", &taken())
+                .await
+                .is_err()
+        );
+        assert_eq!(store.api_key_by_digest("digest").await.unwrap(), None);
+
+        assert!(
+            store
+                .add_member(acme.id, bob, Role::Viewer, now(), &taken())
+                .await
+                .is_err()
+        );
+        assert_eq!(store.role(bob, acme.id).await.unwrap(), None);
+
+        let renamed = Name::parse("Renamed").unwrap();
+        assert!(
+            store
+                .rename_organization(acme.id, &renamed, &taken())
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            store.organization(acme.id).await.unwrap(),
+            Some(acme.clone())
+        );
+
+        let globex = Organization {
+            id: new_id(),
+            name: Name::parse("Globex").unwrap(),
+            slug: OrgSlug::parse("globex").unwrap(),
+            created_at: now(),
+        };
+        assert!(
+            store
+                .create_organization(&globex, ada, &taken())
+                .await
+                .is_err()
+        );
+        assert_eq!(store.organization(globex.id).await.unwrap(), None);
+        assert_eq!(store.role(ada, globex.id).await.unwrap(), None);
+
+        assert_eq!(store.audit_events(acme.id, ALL).await.unwrap(), written);
     })
     .await;
 }

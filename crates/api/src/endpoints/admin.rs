@@ -12,6 +12,7 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use portcullis_domain::OrganizationDeletion;
 use uuid::Uuid;
 
 statuses! {
@@ -22,6 +23,38 @@ statuses! {
 }
 
 pub struct AdminApi;
+
+/// What a deleted organization leaves behind.
+#[derive(Debug, Object)]
+pub struct DeletedOrganizationBody {
+    /// The deletion's id, for paging.
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: DateTime<Utc>,
+    /// Who deleted it; null for the root token.
+    pub deleted_by_user_id: Option<Uuid>,
+    /// The client address it was deleted from.
+    pub ip: Option<String>,
+}
+
+impl From<OrganizationDeletion> for DeletedOrganizationBody {
+    fn from(deletion: OrganizationDeletion) -> Self {
+        let organization = deletion.organization;
+        Self {
+            id: deletion.id,
+            organization_id: organization.id,
+            name: organization.name.into_inner(),
+            slug: organization.slug.to_string(),
+            created_at: organization.created_at,
+            deleted_at: deletion.at,
+            deleted_by_user_id: deletion.actor_user_id,
+            ip: deletion.ip,
+        }
+    }
+}
 
 #[derive(Debug, Object)]
 pub struct CreateUser {
@@ -157,5 +190,27 @@ impl AdminApi {
         let page = page(limit.0, before.0)?;
         let organizations = admin::list_organizations(&state, &caller, page).await?;
         Ok(Json(organizations.into_iter().map(Into::into).collect()))
+    }
+
+    /// Deleted organizations, most recently deleted first: what each was, when and by whom it
+    /// was deleted.
+    #[oai(
+        path = "/deleted-organizations",
+        method = "get",
+        operation_id = "admin_list_deleted_organizations"
+    )]
+    async fn list_deleted_organizations(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        /// 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u64>>,
+        /// A deletion's id: only deletions strictly before it.
+        before: Query<Option<Uuid>>,
+    ) -> Answer<Json<Vec<DeletedOrganizationBody>>, ListStatuses> {
+        let page = page(limit.0, before.0)?;
+        let deletions = admin::organization_deletions(&state, &caller, page).await?;
+        Ok(Json(deletions.into_iter().map(Into::into).collect()))
     }
 }

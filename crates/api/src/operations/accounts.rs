@@ -79,19 +79,18 @@ pub async fn sign_up(
     let invitation = invitations::usable(state, token).await?.invitation;
     let platform_admin = state.decide(rules::sign_up_invited(&new.email, &invitation.email))?;
     let new_user = new_user(state, new, platform_admin).await?;
-    let user = state
-        .store
-        .create_invited_user(new_user, &invitation)
-        .await?;
     let actor = Actor {
-        user_id: Some(user.id),
+        user_id: Some(new_user.id),
         api_key_id: None,
         ip: client.ip,
     };
     let target = Target::Invitation(invitation.id);
     let action = AuditAction::InvitationAccepted;
-    audit::record_by(state, actor, invitation.organization_id, action, target).await?;
-    Ok(user)
+    let event = audit::event_by(state, actor, invitation.organization_id, action, target);
+    state
+        .store
+        .create_invited_user(new_user, &invitation, &event)
+        .await
 }
 
 /// Whether signing up without an invitation would be let through now: what the sign-in page

@@ -1,10 +1,10 @@
-//! Platform administration: users and every organization.
+//! Platform administration: users, every organization, and the trace of deleted ones.
 
 use super::accounts::{self, NewAccount};
 use crate::cache::Invalidation;
 use crate::credentials::Caller;
 use crate::state::AppState;
-use portcullis_domain::{Error, Organization, User, rules};
+use portcullis_domain::{Error, Organization, OrganizationDeletion, User, rules};
 use portcullis_persistence::Page;
 use uuid::Uuid;
 
@@ -59,4 +59,14 @@ pub async fn list_organizations(
 ) -> Result<Vec<Organization>, Error> {
     require_platform_admin(state, caller)?;
     state.store.list_organizations(page).await
+}
+
+/// Deleted organizations, most recently deleted first: who deleted each, and when.
+pub async fn organization_deletions(
+    state: &AppState,
+    caller: &Caller,
+    page: Page,
+) -> Result<Vec<OrganizationDeletion>, Error> {
+    require_platform_admin(state, caller)?;
+    state.store.organization_deletions(page).await
 }

@@ -128,16 +128,18 @@ async fn insert(
         replaced_by_id: None,
         resources: new.resources,
     };
-    state.store.create_api_key(&key, &secret.digest()).await?;
     let target = Target::ApiKey(key.id);
-    audit::record(
+    let event = audit::event(
         state,
         caller,
         organization_id,
         AuditAction::ApiKeyCreated,
         target,
-    )
-    .await?;
+    );
+    state
+        .store
+        .create_api_key(&key, &secret.digest(), &event)
+        .await?;
     Ok(CreatedApiKey { key, secret })
 }
 
@@ -173,21 +175,20 @@ pub async fn revoke(
     key_id: Uuid,
 ) -> Result<(), Error> {
     let key = target(state, caller, organization_id, key_id, KeyAction::Revoke).await?;
-    let digest = state
-        .store
-        .delete_api_key(organization_id, key.id)
-        .await?
-        .ok_or(Error::NotFound("API key"))?;
-    state.invalidate(Invalidation::Key(digest)).await;
-    let target = Target::ApiKey(key.id);
-    audit::record(
+    let event = audit::event(
         state,
         caller,
         organization_id,
         AuditAction::ApiKeyRevoked,
-        target,
-    )
-    .await
+        Target::ApiKey(key.id),
+    );
+    let digest = state
+        .store
+        .delete_api_key(organization_id, key.id, &event)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    state.invalidate(Invalidation::Key(digest)).await;
+    Ok(())
 }
 
 /// A new secret with the same name, scopes, expiry and user; the old key works for
@@ -211,21 +212,20 @@ pub async fn rotate(
         replaced_by_id: None,
         ..old.clone()
     };
-    let old_digest = state
-        .store
-        .rotate_api_key(old.id, old.retired_at(now, grace), &new, &secret.digest())
-        .await?
-        .ok_or(Error::NotFound("API key"))?;
-    state.invalidate(Invalidation::Key(old_digest)).await;
-    let target = Target::ApiKey(old.id);
-    audit::record(
+    let event = audit::event(
         state,
         caller,
         organization_id,
         AuditAction::ApiKeyRotated,
-        target,
-    )
-    .await?;
+        Target::ApiKey(old.id),
+    );
+    let retired_at = old.retired_at(now, grace);
+    let old_digest = state
+        .store
+        .rotate_api_key(old.id, retired_at, &new, &secret.digest(), &event)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+    state.invalidate(Invalidation::Key(old_digest)).await;
     Ok(CreatedApiKey { key: new, secret })
 }
 

@@ -1,8 +1,9 @@
-//! Appending to an organization's audit trail.
+//! The events of an organization's audit trail, written by the store with the change they
+//! record.
 
 use crate::credentials::Caller;
 use crate::state::AppState;
-use portcullis_domain::{AuditAction, AuditEvent, Error, ResourcePath};
+use portcullis_domain::{AuditAction, AuditEvent, ResourcePath};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -30,20 +31,21 @@ impl Target {
     }
 }
 
-/// Who did it: the caller's user and key.
-pub(crate) async fn record(
+/// The event recording what `caller` did, to be written with the change (the store's methods
+/// that change an organization take it).
+pub(crate) fn event(
     state: &AppState,
     caller: &Caller,
     organization_id: Uuid,
     action: AuditAction,
     target: Target,
-) -> Result<(), Error> {
+) -> AuditEvent {
     let actor = Actor {
         user_id: caller.principal.user_id(),
         api_key_id: caller.principal.api_key_id(),
         ip: caller.ip,
     };
-    record_by(state, actor, organization_id, action, target).await
+    event_by(state, actor, organization_id, action, target)
 }
 
 /// Who acted, when it is not a caller (a person signing up).
@@ -53,14 +55,14 @@ pub(crate) struct Actor {
     pub ip: Option<IpAddr>,
 }
 
-pub(crate) async fn record_by(
+pub(crate) fn event_by(
     state: &AppState,
     actor: Actor,
     organization_id: Uuid,
     action: AuditAction,
     target: Target,
-) -> Result<(), Error> {
-    let event = AuditEvent {
+) -> AuditEvent {
+    AuditEvent {
         id: portcullis_domain::new_id(),
         organization_id,
         at: state.clock.now(),
@@ -69,6 +71,5 @@ pub(crate) async fn record_by(
         action: action.as_str().to_owned(),
         target: target.render(),
         ip: actor.ip.map(|ip| ip.to_string()),
-    };
-    state.store.record_audit(&event).await
+    }
 }

@@ -35,6 +35,12 @@ pub async fn set(
     let access = state.access(caller, organization_id).await?;
     state.decide(rules::administer(&access))?;
     existing(state, organization_id, holder).await?;
+    let action = match holder {
+        Holder::User(_) => AuditAction::MemberGrantSet,
+        Holder::ServiceAccount(_) => AuditAction::ServiceAccountGrantSet,
+    };
+    let target = Target::Grant(holder.id(), grant.resource.clone());
+    let event = audit::event(state, caller, organization_id, action, target);
     let written = state
         .store
         .set_grant(
@@ -43,21 +49,10 @@ pub async fn set(
             &grant.resource,
             grant.role,
             state.clock.now(),
+            &event,
         )
         .await?;
-    let action = match holder {
-        Holder::User(_) => AuditAction::MemberGrantSet,
-        Holder::ServiceAccount(_) => AuditAction::ServiceAccountGrantSet,
-    };
-    changed(
-        state,
-        caller,
-        organization_id,
-        holder,
-        &grant.resource,
-        action,
-    )
-    .await?;
+    changed(state, organization_id, holder).await;
     Ok(written)
 }
 
@@ -72,18 +67,21 @@ pub async fn remove(
     let access = state.access(caller, organization_id).await?;
     state.decide(rules::administer(&access))?;
     existing(state, organization_id, holder).await?;
-    if !state
-        .store
-        .remove_grant(organization_id, holder.id(), resource)
-        .await?
-    {
-        return Err(Error::NotFound("grant"));
-    }
     let action = match holder {
         Holder::User(_) => AuditAction::MemberGrantRemoved,
         Holder::ServiceAccount(_) => AuditAction::ServiceAccountGrantRemoved,
     };
-    changed(state, caller, organization_id, holder, resource, action).await
+    let target = Target::Grant(holder.id(), resource.clone());
+    let event = audit::event(state, caller, organization_id, action, target);
+    if !state
+        .store
+        .remove_grant(organization_id, holder.id(), resource, &event)
+        .await?
+    {
+        return Err(Error::NotFound("grant"));
+    }
+    changed(state, organization_id, holder).await;
+    Ok(())
 }
 
 /// The member or service account must be the organization's (404).
@@ -110,20 +108,12 @@ async fn existing(state: &AppState, organization_id: Uuid, holder: Holder) -> Re
     }
 }
 
-async fn changed(
-    state: &AppState,
-    caller: &Caller,
-    organization_id: Uuid,
-    holder: Holder,
-    resource: &ResourcePath,
-    action: AuditAction,
-) -> Result<(), Error> {
+/// The holder's cached standing is stale on every replica.
+async fn changed(state: &AppState, organization_id: Uuid, holder: Holder) {
     state
         .invalidate(Invalidation::Standing {
             holder_id: holder.id(),
             organization_id,
         })
         .await;
-    let target = Target::Grant(holder.id(), resource.clone());
-    audit::record(state, caller, organization_id, action, target).await
 }

@@ -57,19 +57,17 @@ pub async fn create(
         created_at: now,
         expires_at: now + INVITATION_LIFETIME,
     };
-    state
-        .store
-        .replace_invitation(&invitation, &token.digest())
-        .await?;
-    let target = Target::Invitation(invitation.id);
-    audit::record(
+    let event = audit::event(
         state,
         caller,
         organization_id,
         AuditAction::InvitationCreated,
-        target,
-    )
-    .await?;
+        Target::Invitation(invitation.id),
+    );
+    state
+        .store
+        .replace_invitation(&invitation, &token.digest(), &event)
+        .await?;
     issue(state, caller, invitation, &token, link_base).await
 }
 
@@ -98,18 +96,21 @@ pub async fn revoke(
     state
         .require(caller, organization_id, Permission::Admin)
         .await?;
-    if !state.store.delete_invitation(organization_id, id).await? {
-        return Err(Error::NotFound("invitation"));
-    }
-    let target = Target::Invitation(id);
-    audit::record(
+    let event = audit::event(
         state,
         caller,
         organization_id,
         AuditAction::InvitationRevoked,
-        target,
-    )
-    .await
+        Target::Invitation(id),
+    );
+    if !state
+        .store
+        .delete_invitation(organization_id, id, &event)
+        .await?
+    {
+        return Err(Error::NotFound("invitation"));
+    }
+    Ok(())
 }
 
 /// Needs `admin` (and an owner for an `owner` invitation): a new link and a fresh 7 days; the
@@ -212,9 +213,16 @@ pub async fn accept(
     let details = usable(state, token).await?;
     let invitation = details.invitation;
     state.decide(rules::accept_invitation(&user.email, &invitation.email))?;
+    let event = audit::event(
+        state,
+        caller,
+        invitation.organization_id,
+        AuditAction::InvitationAccepted,
+        Target::Invitation(invitation.id),
+    );
     state
         .store
-        .accept_invitation(&invitation, user.id, state.clock.now())
+        .accept_invitation(&invitation, user.id, state.clock.now(), &event)
         .await?;
     state
         .invalidate(Invalidation::Standing {
@@ -222,14 +230,6 @@ pub async fn accept(
             organization_id: invitation.organization_id,
         })
         .await;
-    audit::record(
-        state,
-        caller,
-        invitation.organization_id,
-        AuditAction::InvitationAccepted,
-        Target::Invitation(invitation.id),
-    )
-    .await?;
     Ok(Accepted {
         organization_id: invitation.organization_id,
         role: invitation.role,

@@ -4,7 +4,7 @@ use super::audit::{self, Target};
 use crate::cache::Invalidation;
 use crate::credentials::Caller;
 use crate::state::AppState;
-use portcullis_domain::{AuditAction, Email, Error, Member, Permission, Role, rules};
+use portcullis_domain::{AuditAction, AuditEvent, Email, Error, Member, Permission, Role, rules};
 use uuid::Uuid;
 
 /// Needs `read`.
@@ -34,18 +34,18 @@ pub async fn add(
         .user_by_email(email)
         .await?
         .ok_or(Error::NotFound("user"))?;
-    let member = state
-        .store
-        .add_member(organization_id, user.id, role, state.clock.now())
-        .await?;
-    role_changed(
+    let event = event(
         state,
         caller,
         organization_id,
         user.id,
         AuditAction::MemberAdded,
-    )
-    .await?;
+    );
+    let member = state
+        .store
+        .add_member(organization_id, user.id, role, state.clock.now(), &event)
+        .await?;
+    role_changed(state, organization_id, user.id).await;
     Ok(member)
 }
 
@@ -65,13 +65,14 @@ pub async fn change_role(
         Some(current.role),
         role,
     ))?;
+    let action = AuditAction::MemberRoleChanged;
+    let event = event(state, caller, organization_id, user_id, action);
     let member = state
         .store
-        .change_role(organization_id, user_id, role)
+        .change_role(organization_id, user_id, role, &event)
         .await?
         .ok_or(Error::NotFound("member"))?;
-    let action = AuditAction::MemberRoleChanged;
-    role_changed(state, caller, organization_id, user_id, action).await?;
+    role_changed(state, organization_id, user_id).await;
     Ok(member)
 }
 
@@ -91,11 +92,22 @@ pub async fn remove(
         user_id,
         current.role,
     ))?;
-    if !state.store.remove_member(organization_id, user_id).await? {
+    let event = event(
+        state,
+        caller,
+        organization_id,
+        user_id,
+        AuditAction::MemberRemoved,
+    );
+    if !state
+        .store
+        .remove_member(organization_id, user_id, &event)
+        .await?
+    {
         return Err(Error::NotFound("member"));
     }
-    let action = AuditAction::MemberRemoved;
-    role_changed(state, caller, organization_id, user_id, action).await
+    role_changed(state, organization_id, user_id).await;
+    Ok(())
 }
 
 async fn existing(state: &AppState, organization_id: Uuid, user_id: Uuid) -> Result<Member, Error> {
@@ -106,25 +118,28 @@ async fn existing(state: &AppState, organization_id: Uuid, user_id: Uuid) -> Res
         .ok_or(Error::NotFound("member"))
 }
 
-async fn role_changed(
+fn event(
     state: &AppState,
     caller: &Caller,
     organization_id: Uuid,
     user_id: Uuid,
     action: AuditAction,
-) -> Result<(), Error> {
-    state
-        .invalidate(Invalidation::Standing {
-            holder_id: user_id,
-            organization_id,
-        })
-        .await;
-    audit::record(
+) -> AuditEvent {
+    audit::event(
         state,
         caller,
         organization_id,
         action,
         Target::User(user_id),
     )
-    .await
+}
+
+/// The member's cached standing is stale on every replica.
+async fn role_changed(state: &AppState, organization_id: Uuid, user_id: Uuid) {
+    state
+        .invalidate(Invalidation::Standing {
+            holder_id: user_id,
+            organization_id,
+        })
+        .await;
 }

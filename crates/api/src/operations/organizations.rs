@@ -5,7 +5,9 @@ use crate::cache::Invalidation;
 use crate::credentials::Caller;
 use crate::state::AppState;
 use portcullis_domain::rules::{self, Founder, OrganizationListing};
-use portcullis_domain::{AuditAction, Email, Error, Name, OrgSlug, Organization, Permission};
+use portcullis_domain::{
+    AuditAction, Email, Error, Name, OrgSlug, Organization, OrganizationDeletion, Permission,
+};
 use portcullis_persistence::Page;
 use uuid::Uuid;
 
@@ -38,9 +40,14 @@ pub async fn create(
         slug: new.slug,
         created_at: state.clock.now(),
     };
+    let (action, target) = (
+        AuditAction::OrganizationCreated,
+        Target::Organization(organization.id),
+    );
+    let event = audit::event(state, caller, organization.id, action, target);
     state
         .store
-        .create_organization(&organization, owner)
+        .create_organization(&organization, owner, &event)
         .await?;
     state
         .invalidate(Invalidation::Standing {
@@ -48,11 +55,6 @@ pub async fn create(
             organization_id: organization.id,
         })
         .await;
-    let (action, target) = (
-        AuditAction::OrganizationCreated,
-        Target::Organization(organization.id),
-    );
-    audit::record(state, caller, organization.id, action, target).await?;
     Ok(organization)
 }
 
@@ -104,20 +106,20 @@ pub async fn update(
     let Some(name) = name else {
         return get(state, caller, organization_id).await;
     };
-    let renamed = state
-        .store
-        .rename_organization(organization_id, &name)
-        .await?
-        .ok_or(Error::NotFound("organization"))?;
     let (action, target) = (
         AuditAction::OrganizationUpdated,
         Target::Organization(organization_id),
     );
-    audit::record(state, caller, organization_id, action, target).await?;
-    Ok(renamed)
+    let event = audit::event(state, caller, organization_id, action, target);
+    state
+        .store
+        .rename_organization(organization_id, &name, &event)
+        .await?
+        .ok_or(Error::NotFound("organization"))
 }
 
-/// An owner in person, or the root token. Its keys stop working at once.
+/// An owner in person, or the root token. Its keys stop working at once; platform admins can
+/// still read who deleted it, and when (`deletions`).
 pub async fn delete(state: &AppState, caller: &Caller, organization_id: Uuid) -> Result<(), Error> {
     let access = state.access(caller, organization_id).await?;
     state.decide(rules::delete_organization(
@@ -125,7 +127,23 @@ pub async fn delete(state: &AppState, caller: &Caller, organization_id: Uuid) ->
         &access,
         &state.policy,
     ))?;
-    if !state.store.delete_organization(organization_id).await? {
+    let organization = state
+        .store
+        .organization(organization_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    let deletion = OrganizationDeletion {
+        id: portcullis_domain::new_id(),
+        organization,
+        at: state.clock.now(),
+        actor_user_id: caller.principal.user_id(),
+        ip: caller.ip.map(|ip| ip.to_string()),
+    };
+    if !state
+        .store
+        .delete_organization(organization_id, &deletion)
+        .await?
+    {
         return Err(Error::NotFound("organization"));
     }
     state

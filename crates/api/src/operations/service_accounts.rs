@@ -5,7 +5,9 @@ use crate::cache::Invalidation;
 use crate::credentials::Caller;
 use crate::state::AppState;
 use portcullis_domain::service_account::{account_role, description};
-use portcullis_domain::{AuditAction, Error, Name, Permission, Role, ServiceAccount, rules};
+use portcullis_domain::{
+    AuditAction, AuditEvent, Error, Name, Permission, Role, ServiceAccount, rules,
+};
 use portcullis_persistence::AccountChanges;
 use uuid::Uuid;
 
@@ -41,8 +43,10 @@ pub async fn create(
         created_by: caller.principal.user_id(),
         created_at: state.clock.now(),
     };
-    state.store.create_service_account(&account).await?;
-    changed(state, caller, &account, AuditAction::ServiceAccountCreated).await?;
+    let action = AuditAction::ServiceAccountCreated;
+    let event = event(state, caller, organization_id, account.id, action);
+    state.store.create_service_account(&account, &event).await?;
+    changed(state, organization_id, account.id).await;
     Ok(account)
 }
 
@@ -89,12 +93,19 @@ pub async fn update(
             .transpose()?,
         role: changes.role.map(account_role).transpose()?,
     };
+    let event = event(
+        state,
+        caller,
+        organization_id,
+        id,
+        AuditAction::ServiceAccountUpdated,
+    );
     let account = state
         .store
-        .update_service_account(organization_id, id, changes)
+        .update_service_account(organization_id, id, changes, &event)
         .await?
         .ok_or(Error::NotFound("service account"))?;
-    changed(state, caller, &account, AuditAction::ServiceAccountUpdated).await?;
+    changed(state, organization_id, account.id).await;
     Ok(account)
 }
 
@@ -107,16 +118,23 @@ pub async fn delete(
 ) -> Result<(), Error> {
     let access = state.access(caller, organization_id).await?;
     state.decide(rules::administer(&access))?;
-    let account = existing(state, organization_id, id).await?;
+    let event = event(
+        state,
+        caller,
+        organization_id,
+        id,
+        AuditAction::ServiceAccountDeleted,
+    );
     let digests = state
         .store
-        .delete_service_account(organization_id, id)
+        .delete_service_account(organization_id, id, &event)
         .await?
         .ok_or(Error::NotFound("service account"))?;
     for digest in digests {
         state.invalidate(Invalidation::Key(digest)).await;
     }
-    changed(state, caller, &account, AuditAction::ServiceAccountDeleted).await
+    changed(state, organization_id, id).await;
+    Ok(())
 }
 
 /// The organization's account, or 404.
@@ -132,24 +150,28 @@ pub(crate) async fn existing(
         .ok_or(Error::NotFound("service account"))
 }
 
-async fn changed(
+fn event(
     state: &AppState,
     caller: &Caller,
-    account: &ServiceAccount,
+    organization_id: Uuid,
+    id: Uuid,
     action: AuditAction,
-) -> Result<(), Error> {
-    state
-        .invalidate(Invalidation::Standing {
-            holder_id: account.id,
-            organization_id: account.organization_id,
-        })
-        .await;
-    audit::record(
+) -> AuditEvent {
+    audit::event(
         state,
         caller,
-        account.organization_id,
+        organization_id,
         action,
-        Target::ServiceAccount(account.id),
+        Target::ServiceAccount(id),
     )
-    .await
+}
+
+/// The account's cached standing is stale on every replica.
+async fn changed(state: &AppState, organization_id: Uuid, id: Uuid) {
+    state
+        .invalidate(Invalidation::Standing {
+            holder_id: id,
+            organization_id,
+        })
+        .await;
 }

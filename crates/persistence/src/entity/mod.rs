@@ -6,6 +6,7 @@ pub mod grant;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
+pub mod organization_deletion;
 pub mod password_reset;
 pub mod service_account;
 pub mod session;
