@@ -1335,6 +1335,21 @@ async fn a_platform_admin_creates_and_disables_a_user_and_others_are_refused(bac
         .await
         .unwrap();
     assert!(text(&browser, "#all-organizations").await.contains(&org));
+    // A deleted organization is gone from the list and shown under "Recently deleted", with
+    // who deleted it.
+    let doomed = app.organization(&owner).await;
+    let resp = owner
+        .client
+        .delete(app.url(&format!("/api/v1/organizations/{doomed}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    browser.refresh().await.unwrap();
+    assert!(!text(&browser, "#all-organizations").await.contains(&doomed));
+    let deleted = text(&browser, "#deleted-organizations").await;
+    assert!(deleted.contains(&doomed), "{deleted}");
+    assert!(deleted.contains(&owner.id), "{deleted}");
     screenshot(&browser, "admin-organizations").await;
 
     // Anyone else: no link, and the operations' refusal on every admin page and action.

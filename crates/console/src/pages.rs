@@ -3,8 +3,8 @@
 use askama::Template;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{
-    ApiKey, AuditEvent, Grant, Invitation, Member, Organization, RoleAt, ServiceAccount, Session,
-    User,
+    ApiKey, AuditEvent, Grant, Invitation, Member, Organization, OrganizationDeletion, RoleAt,
+    ServiceAccount, Session, User,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -486,6 +486,8 @@ pub struct AdminOrganizationsPage {
     pub organizations: Vec<Organization>,
     pub older: Option<String>,
     pub paged: bool,
+    /// The most recent deletions, on the first page only.
+    pub deleted: Vec<OrganizationDeletion>,
 }
 
 #[derive(Template)]

@@ -14,6 +14,7 @@ use portcullis_api::operations::accounts::NewAccount;
 use portcullis_api::operations::{admin, password_resets};
 use portcullis_api::{AppState, Caller};
 use portcullis_domain::{Email, Error, Name};
+use portcullis_persistence::Page;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -216,9 +217,13 @@ pub async fn list_organizations(
     let loaded = async {
         let limit = query.limit()?;
         let organizations = admin::list_organizations(state, &caller, query.probe(limit)).await?;
-        Ok::<_, Error>((organizations, limit))
+        let deleted = match query.before {
+            Some(_) => Vec::new(),
+            None => admin::organization_deletions(state, &caller, RECENT_DELETIONS).await?,
+        };
+        Ok::<_, Error>((organizations, deleted, limit))
     };
-    let (mut organizations, limit) = match loaded.await {
+    let (mut organizations, deleted, limit) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return error_page(error),
     };
@@ -234,7 +239,14 @@ pub async fn list_organizations(
             organizations,
             older,
             paged: query.before.is_some(),
+            deleted,
         },
         StatusCode::OK,
     )
 }
+
+/// How many deletions the organizations page shows; the API pages through all of them.
+const RECENT_DELETIONS: Page = Page {
+    limit: 20,
+    before: None,
+};
