@@ -1,8 +1,10 @@
 //! Forward auth: `GET /api/v1/authorize?permission=P&organization_id=O` (sections 6 and 8).
 
 use crate::api_keys::{field_names, names, string_set};
+use crate::service_accounts::{service_account, service_account_key};
 use portcullis_tests::*;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 backend_tests!(
     a_key_is_authorized_in_its_own_organization_by_default,
@@ -14,6 +16,7 @@ backend_tests!(
     the_root_token_is_allowed_everywhere_as_nobody,
     a_bad_permission_name_is_refused,
     a_bad_organization_id_is_a_bad_request,
+    the_fast_path_answers_exactly_as_the_openapi_operation,
 );
 
 const ALLOWED_FIELDS: &[&str] = &[
@@ -417,4 +420,132 @@ async fn a_bad_organization_id_is_a_bad_request(backend: Backend) {
         .unwrap();
         assert_error(resp, 400, "bad_request").await;
     }
+}
+
+/// What a client can see of an answer, but the `Date` header.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    status: u16,
+    headers: BTreeMap<String, Vec<String>>,
+    body: String,
+}
+
+async fn seen(app: &TestApp, credential: &[(&str, &str)], query: &str) -> Seen {
+    let mut request = app.http.get(app.url(&format!("/api/v1/authorize?{query}")));
+    for (name, value) in credential {
+        request = request.header(*name, *value);
+    }
+    let resp = request.send().await.unwrap();
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in resp.headers() {
+        if name != "date" {
+            let value = value.to_str().unwrap().to_owned();
+            headers.entry(name.to_string()).or_default().push(value);
+        }
+    }
+    Seen {
+        status: resp.status().as_u16(),
+        headers,
+        body: resp.text().await.unwrap(),
+    }
+}
+
+/// `/authorize` with a plainly spelled query is answered by a fast path; the same query with its
+/// permission percent-encoded (`%72ead`) goes to the OpenAPI operation. Every answer, allowed or
+/// not, must be the same byte for byte: status, headers and body.
+async fn the_fast_path_answers_exactly_as_the_openapi_operation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let developer = app.person().await;
+    app.add_member(&owner, &org, &developer, "developer").await;
+    let grants = format!(
+        "/api/v1/organizations/{org}/members/{}/grants",
+        developer.id
+    );
+    let resp = owner
+        .client
+        .put(app.url(&grants))
+        .json(&json!({"resource": "projects/web", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(resp, 200).await;
+    let key = app.api_key(&owner, &org, &["read", "deploy"]).await;
+    let key = key["key"].as_str().unwrap().to_owned();
+    let resp = owner
+        .client
+        .post(app.url(&format!("/api/v1/organizations/{org}/api-keys")))
+        .json(&json!({"name": "web only", "scopes": ["admin"], "resources": ["projects/web"]}))
+        .send()
+        .await
+        .unwrap();
+    let restricted = expect_json(resp, 201).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sa = service_account(&app, &owner, &org, "developer").await;
+    let sa_key = service_account_key(&app, &owner, &org, sa["id"].as_str().unwrap(), &["deploy"])
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/token"))
+        .header("X-API-Key", &key)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let jwt = expect_json(resp, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cookie = app.session_cookie(&owner).await;
+    let developer_cookie = app.session_cookie(&developer).await;
+    let root = format!("Bearer {}", app.root_token);
+    let bearer_jwt = format!("Bearer {jwt}");
+    let token_key = format!("Token {key}");
+    let unknown = format!("{}x", &key[..key.len() - 1]);
+
+    let credentials: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("key", vec![("X-API-Key", &key)]),
+        ("Token key", vec![("Authorization", &token_key)]),
+        ("restricted key", vec![("X-API-Key", &restricted)]),
+        ("service-account key", vec![("X-API-Key", &sa_key)]),
+        ("JWT", vec![("Authorization", &bearer_jwt)]),
+        ("session", vec![("Cookie", &cookie)]),
+        ("developer's session", vec![("Cookie", &developer_cookie)]),
+        ("root token", vec![("Authorization", &root)]),
+        ("unknown key", vec![("X-API-Key", &unknown)]),
+        ("no credential", vec![]),
+    ];
+    let other_org = app.organization(&developer).await;
+    let mut answered = std::collections::BTreeSet::new();
+    for (label, credential) in &credentials {
+        for permission in ["read", "deploy", "admin"] {
+            for scope in [
+                String::new(),
+                format!("&organization_id={org}"),
+                format!("&organization_id={other_org}"),
+                "&organization_id=00000000-0000-4000-8000-000000000000".to_owned(),
+                format!("&organization_id={org}&resource=projects/web"),
+                format!("&organization_id={org}&resource=projects/webshop/x"),
+                "&resource=projects/web".to_owned(),
+            ] {
+                let fast = seen(&app, credential, &format!("permission={permission}{scope}")).await;
+                let (first, rest) = permission.split_at(1);
+                let encoded = format!("permission=%{:02X}{rest}{scope}", first.as_bytes()[0]);
+                let slow = seen(&app, credential, &encoded).await;
+                assert_eq!(fast, slow, "{label}: permission={permission}{scope}");
+                answered.insert(fast.status);
+            }
+        }
+    }
+    // The comparison covered allowed and refused answers alike.
+    assert_eq!(
+        answered.into_iter().collect::<Vec<_>>(),
+        [200, 401, 403, 404, 422]
+    );
 }

@@ -136,24 +136,11 @@ async fn a_session_read_that_raced_its_end_is_not_cached(backend: Backend) {
 }
 
 /// Logs in without a cookie store; returns the `Cookie` header value.
-async fn session_cookie(app: &TestApp, person: &Person) -> String {
-    let resp = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": person.email, "password": person.password}))
-        .send()
-        .await
-        .unwrap();
-    let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
-    expect_json(resp, 200).await;
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
 async fn a_session_ended_behind_a_replicas_cache_cannot_be_refreshed(backend: Backend) {
     let app = spawn_app(backend).await;
     let replica = app.replica().await;
     let person = app.person().await;
-    let cookie = session_cookie(&app, &person).await;
+    let cookie = app.session_cookie(&person).await;
     let on_replica = || {
         replica
             .http

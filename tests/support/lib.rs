@@ -183,6 +183,23 @@ impl TestApp {
         }
     }
 
+    /// A new session for `person`, logged in again: `portcullis_session=…`, for a `Cookie` header.
+    pub async fn session_cookie(&self, person: &Person) -> String {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": person.email, "password": person.password}))
+            .send()
+            .await
+            .expect("POST /auth/login");
+        let set_cookie = resp.headers()["set-cookie"]
+            .to_str()
+            .expect("ASCII cookie")
+            .to_owned();
+        expect_json(resp, 200).await;
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
     /// `owner` creates an organization with a random slug; returns its id.
     pub async fn organization(&self, owner: &Person) -> String {
         let slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);

@@ -17,6 +17,7 @@ pub mod email;
 pub mod endpoints;
 pub mod error;
 mod finish;
+mod forward_auth;
 mod guard;
 pub mod key_usage;
 mod links;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> impl Endpoint {
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .at("/metrics", poem::get(serve_metrics))
+        .with(forward_auth::ForwardAuth)
         .with(FinishResponses)
         .data(state)
 }

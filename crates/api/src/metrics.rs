@@ -1,11 +1,19 @@
 //! Prometheus metrics, served as text on `/metrics`.
 
 use crate::state::AppState;
-use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
+    /// `requests` by label, resolved once each: `with_label_values` hashes every label and
+    /// takes the vector's lock on every call, and this runs on every request.
+    request_counters: RwLock<HashMap<(&'static str, &'static str), IntCounter>>,
+    /// The counters every successful check touches, resolved once.
+    allowed: IntCounter,
+    cache_counters: [CacheCounters; 4],
     decisions: IntCounterVec,
     cache: IntCounterVec,
     rate_limited: IntCounterVec,
@@ -34,22 +42,32 @@ impl Metrics {
                 .expect("unique metric");
             g
         };
+        let decisions = counter(
+            "auth_decisions_total",
+            "Authentication and authorization outcomes: allowed, unauthenticated (by reason), forbidden.",
+            &["outcome", "reason"],
+        );
+        let cache = counter(
+            "cache_lookups_total",
+            "Verify-path cache lookups.",
+            &["cache", "result"],
+        );
+        let cache_counters = ["api_key", "session", "user", "role"].map(|name| CacheCounters {
+            name,
+            hit: cache.with_label_values(&[name, "hit"]),
+            miss: cache.with_label_values(&[name, "miss"]),
+        });
         Self {
             requests: counter(
                 "http_requests_total",
                 "HTTP requests by operation and status.",
                 &["operation", "status"],
             ),
-            decisions: counter(
-                "auth_decisions_total",
-                "Authentication and authorization outcomes: allowed, unauthenticated (by reason), forbidden.",
-                &["outcome", "reason"],
-            ),
-            cache: counter(
-                "cache_lookups_total",
-                "Verify-path cache lookups.",
-                &["cache", "result"],
-            ),
+            request_counters: RwLock::default(),
+            allowed: decisions.with_label_values(&["allowed", ""]),
+            cache_counters,
+            decisions,
+            cache,
             rate_limited: counter(
                 "rate_limited_total",
                 "Requests refused with 429, by limit.",
@@ -75,10 +93,23 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn request(&self, operation: &str, status: u16) {
-        self.requests
-            .with_label_values(&[operation, status_label(status)])
-            .inc();
+    pub(crate) fn request(&self, operation: &'static str, status: u16) {
+        let key = (operation, status_label(status));
+        if let Some(counter) = self.request_counters.read().expect("not poisoned").get(&key) {
+            counter.inc();
+            return;
+        }
+        let counter = self.requests.with_label_values(&[key.0, key.1]);
+        counter.inc();
+        // Operations are a fixed set and statuses are bucketed: this map stays small.
+        self.request_counters
+            .write()
+            .expect("not poisoned")
+            .insert(key, counter);
+    }
+
+    pub(crate) fn allowed(&self) {
+        self.allowed.inc();
     }
 
     pub(crate) fn decision(&self, outcome: &str, reason: &str) {
@@ -86,9 +117,14 @@ impl Metrics {
     }
 
     pub(crate) fn cache_lookup(&self, cache: &str, hit: bool) {
-        self.cache
-            .with_label_values(&[cache, if hit { "hit" } else { "miss" }])
-            .inc();
+        match self.cache_counters.iter().find(|c| c.name == cache) {
+            Some(counters) if hit => counters.hit.inc(),
+            Some(counters) => counters.miss.inc(),
+            None => self
+                .cache
+                .with_label_values(&[cache, if hit { "hit" } else { "miss" }])
+                .inc(),
+        }
     }
 
     pub(crate) fn rate_limited(&self, limit: &str) {
@@ -122,6 +158,12 @@ impl Metrics {
             .expect("text encoding");
         String::from_utf8(out).expect("prometheus text is UTF-8")
     }
+}
+
+struct CacheCounters {
+    name: &'static str,
+    hit: IntCounter,
+    miss: IntCounter,
 }
 
 impl Default for Metrics {
