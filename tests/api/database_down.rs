@@ -3,12 +3,16 @@
 //! and uncached reads answer 503 `unavailable` with `Retry-After` within seconds, credentials
 //! already verified keep working, and everything recovers without a restart.
 //!
-//! PostgreSQL only: a SQLite file is opened by the process itself and cannot go away as a
-//! server does.
+//! A SQLite file is opened by the process itself and cannot go away as a server does; its
+//! nearest thing to not answering is its write lock held elsewhere past the busy timeout (5 s),
+//! tested last.
 
 use portcullis_tests::*;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DbBackend, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -191,4 +195,35 @@ async fn a_write_whose_connection_breaks_mid_statement_answers_503() {
         .await
         .unwrap();
     assert_eq!(expect_json(resp, 200).await["name"], "Renamed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waiting_past_the_busy_timeout_on_a_sqlite_file_locked_elsewhere_answers_503() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let owner = app.person().await;
+    let org = app.organization(&owner).await;
+    let rename = || {
+        owner
+            .client
+            .patch(app.url(&format!("/api/v1/organizations/{org}")))
+            .json(&json!({"name": "Renamed"}))
+            .send()
+    };
+
+    // Another writer (a backup, a sqlite3 shell) holds the file's write lock.
+    let other = Database::connect(app.database_url()).await.unwrap();
+    let lock = other
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+        .unwrap();
+    assert_unavailable(rename().await.unwrap()).await;
+
+    lock.rollback().await.unwrap();
+    assert_eq!(
+        expect_json(rename().await.unwrap(), 200).await["name"],
+        "Renamed"
+    );
 }

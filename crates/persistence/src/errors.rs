@@ -2,6 +2,7 @@
 
 use portcullis_domain::{Email, Error, Name, Role};
 use sea_orm::sqlx;
+use sea_orm::sqlx::error::DatabaseError;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Any failure the caller cannot fix: the database is unreachable (try again later) or
@@ -13,6 +14,8 @@ pub(crate) fn internal(err: DbErr) -> Error {
         Error::internal(format!("database error: {err}"))
     }
 }
+
+const SQLITE_BUSY: i32 = 5;
 
 /// Whether the database could not be reached or went away, rather than refused the statement.
 /// A connection broken mid-query surfaces inside `Exec` or `Query`, not as `Conn`.
@@ -33,10 +36,19 @@ fn unreachable_sqlx(err: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        // PostgreSQL's connection exceptions (class 08), and a server shutting down or starting.
-        sqlx::Error::Database(e) => e
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        sqlx::Error::Database(e) => match e.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+            // SQLITE_BUSY in any extended form: the write lock was held elsewhere (a backup, a
+            // sqlite3 shell) past the busy timeout. SQLite's nearest thing to not answering.
+            Some(sqlite) => sqlite
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| code & 0xff == SQLITE_BUSY),
+            // PostgreSQL's connection exceptions (class 08), and a server shutting down or
+            // starting.
+            None => e
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        },
         _ => false,
     }
 }
