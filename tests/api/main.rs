@@ -1,6 +1,7 @@
 //! The HTTP suite: one binary (linking is slow), one module per area of the contract.
 
 mod admin;
+mod database_down;
 mod email;
 mod health;
 mod invitations;

@@ -380,3 +380,96 @@ async fn a_service_account_deleted_on_one_replica_has_its_key_refused_on_the_oth
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     wait_for_status(&second, secret, "read", StatusCode::UNAUTHORIZED).await;
 }
+
+/// Polls until `app` hears other replicas' invalidations (`want`) or not.
+async fn wait_for_listening(app: &TestApp, want: bool) {
+    let start = Instant::now();
+    while app.listening().await != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the invalidation listener is still {} after 10 s",
+            if want { "down" } else { "up" }
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn revoke(app: &TestApp, owner: &Person, org: &str, key: &serde_json::Value) {
+    let resp = owner
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/organizations/{org}/api-keys/{}",
+            key["id"].as_str().unwrap()
+        )))
+        .header("Origin", &app.address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn after_postgresql_goes_away_and_comes_back_a_revocation_reaches_the_other_replicas_within_a_second()
+ {
+    let (first, proxy) = spawn_app_behind_proxy().await;
+    let second = first.replica().await;
+    let third = first.replica().await;
+    let replicas = [&first, &second, &third];
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+
+    proxy.cut().await;
+    for app in replicas {
+        wait_for_listening(app, false).await;
+    }
+    proxy.restore().await;
+    for app in replicas {
+        wait_for_listening(app, true).await;
+    }
+
+    let key = first.api_key(&owner, &org, &["read"]).await;
+    let secret = key["key"].as_str().unwrap();
+    for app in replicas {
+        assert_eq!(authorize(app, secret, "read").await, StatusCode::OK);
+    }
+    revoke(&first, &owner, &org, &key).await;
+    wait_for_status(&second, secret, "read", StatusCode::UNAUTHORIZED).await;
+    wait_for_status(&third, secret, "read", StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set PORTCULLIS_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn a_replica_cut_off_from_postgresql_forgets_its_caches_once_it_listens_again() {
+    let first = spawn_app(Backend::Postgres).await;
+    let proxy = DatabaseProxy::start(first.database_url()).await;
+    let second = first
+        .replica_with(|s| s.database_url = proxy.url.clone())
+        .await;
+    let owner = first.person().await;
+    let org = first.organization(&owner).await;
+    let key = first.api_key(&owner, &org, &["read"]).await;
+    let secret = key["key"].as_str().unwrap();
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+
+    proxy.cut().await;
+    wait_for_listening(&second, false).await;
+    // The second replica misses this notification...
+    revoke(&first, &owner, &org, &key).await;
+    // ...and while cut off it honours what it had verified: the price of serving through an
+    // outage (bounded by the cache TTL).
+    assert_eq!(authorize(&second, secret, "read").await, StatusCode::OK);
+
+    proxy.restore().await;
+    wait_for_listening(&second, true).await;
+    assert_eq!(
+        authorize(&second, secret, "read").await,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -1,10 +1,12 @@
 //! The black-box harness: each test gets its own server on a fresh database, reached over HTTP.
 
 pub use portcullis_api::AppState;
+mod proxy;
 mod smtp;
 
 pub use portcullis_domain::ManualClock;
 pub use portcullis_server::{Settings, SignupMode};
+pub use proxy::DatabaseProxy;
 pub use smtp::{SmtpSink, free_port};
 
 use portcullis_domain::Clock;
@@ -75,6 +77,15 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
     start(Arc::new(database), root_token, |_| {}).await
 }
 
+/// The usual test server on a fresh PostgreSQL database that it reaches through a
+/// `DatabaseProxy`, so the test can take the database away; its replicas go through it too.
+pub async fn spawn_app_behind_proxy() -> (TestApp, DatabaseProxy) {
+    let mut database = TestDatabase::create(Backend::Postgres).await;
+    let proxy = DatabaseProxy::start(&database.url).await;
+    database.url = proxy.url.clone();
+    (spawn_app_on(database).await, proxy)
+}
+
 async fn start(
     database: Arc<TestDatabase>,
     root_token: String,
@@ -132,6 +143,27 @@ impl TestApp {
     /// same data, say).
     pub async fn replica_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         start(self._database.clone(), self.root_token.clone(), configure).await
+    }
+
+    /// The URL this app's database is reached at.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// Whether this replica hears other replicas' cache invalidations, as `/metrics` says.
+    pub async fn listening(&self) -> bool {
+        let metrics = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        metrics
+            .lines()
+            .any(|line| line == "portcullis_invalidation_listener_up 1")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -16,6 +16,8 @@ const KEY_USE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 const EXPIRED_KEYS_KEPT: chrono::Duration = chrono::Duration::days(30);
 /// Rows deleted per statement by the sweeper.
 const SWEEP_BATCH: u64 = 500;
+/// The pause between attempts to listen again (each attempt itself waits for a connection).
+const RELISTEN_AFTER: Duration = Duration::from_millis(500);
 
 pub struct Background {
     state: AppState,
@@ -92,21 +94,29 @@ async fn sweep_forever(state: AppState) {
     }
 }
 
+/// While the listener is disconnected, cached records stay in use (up to their TTL), so that
+/// credentials already verified keep working while the database is away. Once it listens again
+/// the caches are cleared: whatever changed meanwhile is read afresh.
 async fn apply_invalidations_forever(state: AppState, mut subscription: Subscription) {
+    state.metrics.listening(true);
     loop {
         match subscription.next().await {
             Ok(Notice::Message(message)) => match Invalidation::decode(&message) {
                 Some(invalidation) => state.caches.apply(&invalidation),
                 None => tracing::warn!(%message, "ignoring an unknown invalidation"),
             },
+            Ok(Notice::Disconnected) => {
+                tracing::warn!("invalidation listener lost the database; reconnecting");
+                state.metrics.listening(false);
+            }
             Ok(Notice::Reconnected) => {
                 tracing::warn!("invalidation listener reconnected; clearing caches");
                 state.caches.clear();
+                state.metrics.listening(true);
             }
             Err(e) => {
-                tracing::warn!(error = %e, "invalidation listener failed; clearing caches and retrying");
-                state.caches.clear();
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::warn!(error = %e, "invalidation listener cannot reconnect yet; retrying");
+                tokio::time::sleep(RELISTEN_AFTER).await;
             }
         }
     }

@@ -18,13 +18,19 @@ impl KeyUses {
         *last = (*last).max(at);
     }
 
-    /// Writes what was recorded since the last flush.
+    /// Writes what was recorded since the last flush; on failure (the database away) keeps it
+    /// for the next flush.
     pub async fn flush(&self, store: &Store) -> Result<usize, Error> {
         let batch: Vec<_> = std::mem::take(&mut *self.0.lock().expect("key-use lock"))
             .into_iter()
             .collect();
-        if !batch.is_empty() {
-            store.record_key_uses(&batch).await?;
+        if !batch.is_empty()
+            && let Err(e) = store.record_key_uses(&batch).await
+        {
+            for (key_id, at) in batch {
+                self.record(key_id, at);
+            }
+            return Err(e);
         }
         Ok(batch.len())
     }

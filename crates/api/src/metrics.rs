@@ -22,6 +22,7 @@ pub struct Metrics {
     argon2_queue: IntGauge,
     pool_open: IntGauge,
     pool_idle: IntGauge,
+    listening: IntGauge,
 }
 
 impl Metrics {
@@ -89,6 +90,10 @@ impl Metrics {
             ),
             pool_open: gauge("db_pool_connections", "Open database connections."),
             pool_idle: gauge("db_pool_idle_connections", "Idle database connections."),
+            listening: gauge(
+                "invalidation_listener_up",
+                "1 while this replica hears other replicas' cache invalidations (PostgreSQL LISTEN); 0 while it reconnects, and on SQLite.",
+            ),
             registry,
         }
     }
@@ -140,6 +145,10 @@ impl Metrics {
         ] {
             self.swept.with_label_values(&[table]).inc_by(rows);
         }
+    }
+
+    pub(crate) fn listening(&self, up: bool) {
+        self.listening.set(i64::from(up));
     }
 
     pub(crate) fn email(&self, kind: &str, outcome: &str) {

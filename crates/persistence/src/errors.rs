@@ -1,16 +1,55 @@
 //! How database failures become domain errors.
 
 use portcullis_domain::{Email, Error, Name, Role};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::sqlx;
+use sea_orm::sqlx::error::DatabaseError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Any failure the caller cannot fix: the database is unreachable (try again later) or
 /// something else went wrong. The message never carries statements or values.
 pub(crate) fn internal(err: DbErr) -> Error {
+    if unreachable(&err) {
+        Error::Unavailable(format!("the database does not answer: {err}"))
+    } else {
+        Error::internal(format!("database error: {err}"))
+    }
+}
+
+const SQLITE_BUSY: i32 = 5;
+
+/// Whether the database could not be reached or went away, rather than refused the statement.
+/// A connection broken mid-query surfaces inside `Exec` or `Query`, not as `Conn`.
+fn unreachable(err: &DbErr) -> bool {
     match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-            Error::Unavailable(format!("the database does not answer: {err}"))
-        }
-        err => Error::internal(format!("database error: {err}")),
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => unreachable_sqlx(e),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
+}
+
+fn unreachable_sqlx(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => match e.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+            // SQLITE_BUSY in any extended form: the write lock was held elsewhere (a backup, a
+            // sqlite3 shell) past the busy timeout. SQLite's nearest thing to not answering.
+            Some(sqlite) => sqlite
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| code & 0xff == SQLITE_BUSY),
+            // PostgreSQL's connection exceptions (class 08), and a server shutting down or
+            // starting.
+            None => e
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        },
+        _ => false,
     }
 }
 

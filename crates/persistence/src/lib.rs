@@ -67,7 +67,9 @@ const POSTGRES_POOL: u32 = 16;
 /// WAL lets readers run beside the one writer; more connections than this only queue.
 const SQLITE_POOL: u32 = 4;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a statement waits for a connection, connecting included (sqlx retries a refused
+/// connection until then): when the database is away, a request answers 503 after this long.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`.
@@ -78,8 +80,7 @@ impl Store {
         options
             .sqlx_logging(false)
             .record_stmt_in_spans(false)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .acquire_timeout(CONNECT_TIMEOUT);
+            .acquire_timeout(ACQUIRE_TIMEOUT);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             options.max_connections(POSTGRES_POOL);
         } else if url.starts_with("sqlite:") {
