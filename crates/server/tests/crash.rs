@@ -1,7 +1,7 @@
 //! `kill -9` under a stream of writes: the built `portcullis` binary creates organizations and
 //! API keys from several clients at once and is killed with SIGKILL mid-stream, three times on
 //! the same database. Read directly afterwards, the database has no organization without an
-//! owner and no API key without its `api_key.created` audit event.
+//! owner, and no API key or organization without its `.created` audit event.
 
 use portcullis_tests::{Backend, PASSWORD, TestDatabase, backend_tests, free_port};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -83,7 +83,8 @@ async fn a_server_killed_mid_write_leaves_no_half_done_change(backend: Backend) 
     let audited: HashSet<String> = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT target FROM audit_events WHERE action = 'api_key.created'",
+            "SELECT target FROM audit_events \
+             WHERE action IN ('api_key.created', 'organization.created')",
         ))
         .await
         .unwrap()
@@ -103,16 +104,18 @@ async fn a_server_killed_mid_write_leaves_no_half_done_change(backend: Backend) 
         ownerless.len(),
         organizations.len()
     );
-    let unaudited: Vec<_> = keys
-        .iter()
-        .filter(|id| !audited.contains(&format!("api_key:{id}")))
-        .collect();
-    assert!(
-        unaudited.is_empty(),
-        "{} of {} API keys have no api_key.created event: {unaudited:?}",
-        unaudited.len(),
-        keys.len()
-    );
+    for (kind, created) in [("api_key", &keys), ("organization", &organizations)] {
+        let unaudited: Vec<_> = created
+            .iter()
+            .filter(|id| !audited.contains(&format!("{kind}:{id}")))
+            .collect();
+        assert!(
+            unaudited.is_empty(),
+            "{} of {} rows have no {kind}.created event: {unaudited:?}",
+            unaudited.len(),
+            created.len()
+        );
+    }
 }
 
 /// `portcullis serve` on `port`, its output discarded.
