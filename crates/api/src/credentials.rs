@@ -8,7 +8,7 @@ use crate::cookie::{RefreshedCookie, session_token};
 use crate::state::AppState;
 use ipnet::IpNet;
 use poem::Request;
-use poem::http::{HeaderMap, Method, header};
+use poem::http::{HeaderMap, HeaderName, Method, header};
 use portcullis_domain::session::expiry_after;
 use portcullis_domain::{
     ApiKeySecret, Error, Principal, RequestOrigin, Session, SessionToken, Unauthenticated, User,
@@ -17,6 +17,8 @@ use portcullis_domain::{
 use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// An authenticated request: what every operation is given.
 #[derive(Debug, Clone)]
@@ -59,7 +61,7 @@ impl AppState {
 
     async fn resolve(&self, req: &Request) -> Result<Caller, Error> {
         let headers = req.headers();
-        if let Some(value) = headers.get("x-api-key") {
+        if let Some(value) = headers.get(X_API_KEY) {
             let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
             return self.authenticate_key(raw.trim()).await;
         }

@@ -14,8 +14,7 @@ use poem::http::header::CONTENT_TYPE;
 use poem::http::{HeaderName, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use poem_openapi::OperationId;
-use portcullis_domain::{Access, Error, Permission, ResourcePath};
-use serde::Serialize;
+use portcullis_domain::{Access, Error, Permission, Permissions, ResourcePath};
 use uuid::Uuid;
 
 const PATH: &str = "/api/v1/authorize";
@@ -43,7 +42,9 @@ impl<E: Endpoint> Endpoint for ForwardAuthEndpoint<E> {
             && let Some(query) = req.uri().query().and_then(AuthorizeQuery::parse)
             && let Some(state) = req.data::<AppState>()
         {
-            let mut resp = match answer(state, &req, query).await {
+            // Boxed: the check's future is large, and inline it would be copied with every
+            // future that holds this one, on every request, whichever path it takes.
+            let mut resp = match Box::pin(answer(state, &req, query)).await {
                 Ok(resp) => resp,
                 Err(error) => ApiError::from(error).into_response(),
             };
@@ -64,22 +65,32 @@ struct AuthorizeQuery {
 
 impl AuthorizeQuery {
     fn parse(query: &str) -> Option<Self> {
-        if query.contains(['%', '+']) {
-            return None;
-        }
         let (mut permission, mut organization_id, mut resource) = (None, None, None);
-        for pair in query.split('&') {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot_taken = match name {
-                "permission" => permission.replace(value.parse().ok()?).is_some(),
-                "organization_id" => organization_id
-                    .replace(Uuid::parse_str(value).ok()?)
-                    .is_some(),
-                "resource" => resource.replace(ResourcePath::parse(value).ok()?).is_some(),
-                _ => false,
-            };
-            if slot_taken {
-                return None;
+        // One pass over the bytes: split at `&`, each pair at its first `=`.
+        let (mut start, mut equals) = (0, None);
+        for (i, byte) in query.bytes().chain([b'&']).enumerate() {
+            match byte {
+                b'%' | b'+' => return None,
+                b'=' if equals.is_none() => equals = Some(i),
+                b'&' => {
+                    let (name, value) = match equals {
+                        Some(e) => (&query[start..e], &query[e + 1..i]),
+                        None => (&query[start..i], ""),
+                    };
+                    let slot_taken = match name {
+                        "permission" => permission.replace(value.parse().ok()?).is_some(),
+                        "organization_id" => organization_id
+                            .replace(Uuid::parse_str(value).ok()?)
+                            .is_some(),
+                        "resource" => resource.replace(ResourcePath::parse(value).ok()?).is_some(),
+                        _ => false,
+                    };
+                    if slot_taken {
+                        return None;
+                    }
+                    (start, equals) = (i + 1, None);
+                }
+                _ => {}
             }
         }
         Some(Self {
@@ -88,19 +99,6 @@ impl AuthorizeQuery {
             resource,
         })
     }
-}
-
-/// The body, with its fields in the order poem-openapi writes them (sorted by name).
-#[derive(Serialize)]
-struct Allowed<'a> {
-    allowed: bool,
-    auth_method: &'static str,
-    organization_id: Uuid,
-    resource: Option<&'a str>,
-    role: Option<&'static str>,
-    scopes: Vec<&'static str>,
-    service_account_id: Option<Uuid>,
-    user_id: Option<Uuid>,
 }
 
 async fn answer(state: &AppState, req: &Request, query: AuthorizeQuery) -> Result<Response, Error> {
@@ -116,36 +114,88 @@ async fn answer(state: &AppState, req: &Request, query: AuthorizeQuery) -> Resul
     let Access {
         role, permissions, ..
     } = access;
-    let body = Allowed {
-        allowed: true,
-        auth_method: caller.principal.auth_method().as_str(),
+    let user_id = caller.principal.user_id();
+    let service_account_id = caller.principal.service_account_id();
+    let role = role.map(|role| role.as_str());
+    let scopes = permissions.to_csv();
+    let body = allowed_body(
+        caller.principal.auth_method().as_str(),
         organization_id,
-        resource: query.resource.as_ref().map(ResourcePath::as_str),
-        role: role.map(|role| role.as_str()),
-        scopes: permissions.iter().map(Permission::as_str).collect(),
-        service_account_id: caller.principal.service_account_id(),
-        user_id: caller.principal.user_id(),
-    };
-    let json = serde_json::to_vec(&body).map_err(|e| Error::internal(e.to_string()))?;
-    let headers = [
-        (X_USER, uuid_header(body.user_id)),
-        (X_ORGANIZATION, uuid_header(Some(organization_id))),
-        (
-            X_ROLE,
-            HeaderValue::from_static(body.role.unwrap_or_default()),
-        ),
-        (X_SCOPES, scopes_header(&body.scopes)),
-        (X_SERVICE_ACCOUNT, uuid_header(body.service_account_id)),
-    ];
+        query.resource.as_ref().map(ResourcePath::as_str),
+        role,
+        permissions,
+        service_account_id,
+        user_id,
+    );
     let mut resp = Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, JSON)
-        .body(json);
-    let map = resp.headers_mut();
-    for (name, value) in headers {
-        map.insert(name, value);
-    }
+        .body(body);
+    let headers = resp.headers_mut();
+    headers.reserve(5);
+    headers.insert(X_USER, uuid_header(user_id));
+    headers.insert(X_ORGANIZATION, uuid_header(Some(organization_id)));
+    headers.insert(X_ROLE, HeaderValue::from_static(role.unwrap_or_default()));
+    headers.insert(
+        X_SCOPES,
+        HeaderValue::from_str(&scopes).expect("scope names are valid header values"),
+    );
+    headers.insert(X_SERVICE_ACCOUNT, uuid_header(service_account_id));
     Ok(resp)
+}
+
+/// The body as poem-openapi writes it (fields sorted by name, no spaces), written directly. No
+/// value needs escaping: UUIDs, fixed names, and a resource path, which admits only
+/// `[a-z0-9._-/]`.
+fn allowed_body(
+    auth_method: &str,
+    organization_id: Uuid,
+    resource: Option<&str>,
+    role: Option<&str>,
+    scopes: Permissions,
+    service_account_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+) -> String {
+    let mut out = String::with_capacity(320);
+    out.push_str(r#"{"allowed":true,"auth_method":""#);
+    out.push_str(auth_method);
+    out.push_str(r#"","organization_id":"#);
+    push_uuid(&mut out, Some(organization_id));
+    out.push_str(r#","resource":"#);
+    push_str(&mut out, resource);
+    out.push_str(r#","role":"#);
+    push_str(&mut out, role);
+    out.push_str(r#","scopes":["#);
+    for (i, scope) in scopes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(&mut out, Some(scope.as_str()));
+    }
+    out.push_str(r#"],"service_account_id":"#);
+    push_uuid(&mut out, service_account_id);
+    out.push_str(r#","user_id":"#);
+    push_uuid(&mut out, user_id);
+    out.push('}');
+    out
+}
+
+/// `"value"` or `null`; `value` must need no escaping.
+fn push_str(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(value) => {
+            debug_assert!(!value.contains(['"', '\\']) && !value.contains(char::is_control));
+            out.push('"');
+            out.push_str(value);
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+}
+
+fn push_uuid(out: &mut String, id: Option<Uuid>) {
+    let mut buf = Uuid::encode_buffer();
+    push_str(out, id.map(|id| &*id.hyphenated().encode_lower(&mut buf)));
 }
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
@@ -164,17 +214,6 @@ fn uuid_header(id: Option<Uuid>) -> HeaderValue {
             HeaderValue::from_str(text).expect("a UUID is a valid header value")
         }
         None => HeaderValue::from_static(""),
-    }
-}
-
-/// `admin,write,deploy,read`, as `Permissions::to_csv` writes it.
-fn scopes_header(scopes: &[&'static str]) -> HeaderValue {
-    match scopes {
-        [] => HeaderValue::from_static(""),
-        [one] => HeaderValue::from_static(one),
-        many => {
-            HeaderValue::from_str(&many.join(",")).expect("scope names are valid header values")
-        }
     }
 }
 
@@ -204,7 +243,10 @@ mod tests {
             client.get("/api/v1/authorized?permission=read"),
             client.get("/healthz"),
         ] {
-            passed_on.send().await.assert_status(StatusCode::IM_A_TEAPOT);
+            passed_on
+                .send()
+                .await
+                .assert_status(StatusCode::IM_A_TEAPOT);
         }
     }
 

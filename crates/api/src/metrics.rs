@@ -100,7 +100,12 @@ impl Metrics {
 
     pub(crate) fn request(&self, operation: &'static str, status: u16) {
         let key = (operation, status_label(status));
-        if let Some(counter) = self.request_counters.read().expect("not poisoned").get(&key) {
+        if let Some(counter) = self
+            .request_counters
+            .read()
+            .expect("not poisoned")
+            .get(&key)
+        {
             counter.inc();
             return;
         }

@@ -40,10 +40,14 @@ impl ResourcePath {
     /// A path covers itself and every path below it, by whole segments: `projects/web` covers
     /// `projects/web/environments/prod`, not `projects/webshop`.
     pub fn covers(&self, other: &ResourcePath) -> bool {
-        other
-            .0
-            .strip_prefix(self.0.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        let (path, other) = (self.0.as_bytes(), other.0.as_bytes());
+        let n = path.len();
+        // Cheap refusals first (a member may hold many grants that share a prefix, like
+        // `projects/p1` … `projects/p49`): the segment boundary, then the last byte.
+        other.len() >= n
+            && other.get(n).is_none_or(|&byte| byte == b'/')
+            && other[n - 1] == path[n - 1]
+            && other.starts_with(path)
     }
 }
 
@@ -52,24 +56,47 @@ impl ResourcePath {
 fn is_valid(raw: &[u8]) -> bool {
     let (mut segments, mut length) = (1, 0);
     for &byte in raw {
-        if byte == b'/' {
-            segments += 1;
-            if length == 0 || segments > MAX_SEGMENTS {
-                return false;
+        match BYTE_CLASS[usize::from(byte)] {
+            SLASH => {
+                segments += 1;
+                if length == 0 || segments > MAX_SEGMENTS {
+                    return false;
+                }
+                length = 0;
             }
-            length = 0;
-            continue;
+            FIRST => length += 1,
+            LATER if length > 0 => length += 1,
+            _ => return false,
         }
-        let allowed = byte.is_ascii_lowercase()
-            || byte.is_ascii_digit()
-            || (length > 0 && matches!(byte, b'.' | b'_' | b'-'));
-        length += 1;
-        if !allowed || length > MAX_SEGMENT_LEN {
+        if length > MAX_SEGMENT_LEN {
             return false;
         }
     }
     length > 0
 }
+
+const OTHER: u8 = 0;
+const SLASH: u8 = 1;
+/// May start a segment: `[a-z0-9]`.
+const FIRST: u8 = 2;
+/// May follow in a segment: `[._-]`.
+const LATER: u8 = 3;
+
+/// What each byte may be in a resource path.
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        class[byte] = match byte as u8 {
+            b'/' => SLASH,
+            b'a'..=b'z' | b'0'..=b'9' => FIRST,
+            b'.' | b'_' | b'-' => LATER,
+            _ => OTHER,
+        };
+        byte += 1;
+    }
+    class
+};
 
 impl fmt::Display for ResourcePath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
