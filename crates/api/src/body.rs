@@ -55,27 +55,33 @@ impl<'a, T: ParseFromJSON + Type> ApiExtractor<'a> for JsonBody<T> {
             .map_err(|_| {
                 ApiError::bad_request("the request body is unreadable or larger than 64 KiB")
             })?;
-        if json.is_none() && !bytes.is_empty() {
-            return Err(ApiError::unsupported_media_type(
-                "a request body needs Content-Type: application/json",
-            )
-            .into());
-        }
-        let value = if bytes.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
-        };
-        if value.is_null() && T::IS_REQUIRED {
-            return Err(ApiError::bad_request("a JSON request body is required").into());
-        }
-        reject_coerced_strings::<T>(&value)
-            .map_err(|message| ApiError::from(portcullis_domain::Error::validation(message)))?;
-        T::parse_from_json(Some(value)).map(JsonBody).map_err(|e| {
-            ApiError::from(portcullis_domain::Error::validation(e.into_message())).into()
-        })
+        decode(json.is_some(), &bytes)
+            .map(JsonBody)
+            .map_err(Into::into)
     }
+}
+
+/// A body as read: `declared` says whether it came with a JSON `Content-Type` (any other was
+/// already refused).
+pub(crate) fn decode<T: ParseFromJSON + Type>(declared: bool, bytes: &[u8]) -> Result<T, ApiError> {
+    if !declared && !bytes.is_empty() {
+        return Err(ApiError::unsupported_media_type(
+            "a request body needs Content-Type: application/json",
+        ));
+    }
+    let value = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
+    };
+    if value.is_null() && T::IS_REQUIRED {
+        return Err(ApiError::bad_request("a JSON request body is required"));
+    }
+    reject_coerced_strings::<T>(&value)
+        .map_err(|message| ApiError::from(portcullis_domain::Error::validation(message)))?;
+    T::parse_from_json(Some(value))
+        .map_err(|e| ApiError::from(portcullis_domain::Error::validation(e.into_message())))
 }
 
 /// `application/json`, with or without parameters such as a charset.

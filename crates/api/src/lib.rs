@@ -17,6 +17,8 @@ pub mod email;
 pub mod endpoints;
 pub mod error;
 mod finish;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod guard;
 pub mod key_usage;
 mod links;
