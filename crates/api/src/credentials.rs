@@ -60,43 +60,26 @@ impl AppState {
     }
 
     async fn resolve(&self, req: &Request) -> Result<Caller, Error> {
-        let headers = req.headers();
-        if let Some(value) = headers.get(X_API_KEY) {
-            let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
-            return self.authenticate_key(raw.trim()).await;
-        }
-        if let Some(value) = headers.get(header::AUTHORIZATION) {
-            let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
-            let (scheme, credential) = raw
-                .trim()
-                .split_once(' ')
-                .ok_or(Unauthenticated::Malformed)?;
-            let credential = credential.trim();
-            if scheme.eq_ignore_ascii_case("token") {
-                return self.authenticate_key(credential).await;
+        match presented(req.headers())? {
+            Presented::Key(raw) => self.authenticate_key(raw).await,
+            Presented::Bearer(credential) => {
+                if self
+                    .config
+                    .root_token
+                    .as_ref()
+                    .is_some_and(|root| root.matches(credential))
+                {
+                    return Ok(caller(Principal::Root, None, None));
+                }
+                // JWTs have dots; API keys never do.
+                if credential.contains('.') {
+                    self.authenticate_access_token(credential).await
+                } else {
+                    self.authenticate_key(credential).await
+                }
             }
-            if !scheme.eq_ignore_ascii_case("bearer") || credential.is_empty() {
-                return Err(Unauthenticated::Malformed.into());
-            }
-            if self
-                .config
-                .root_token
-                .as_ref()
-                .is_some_and(|root| root.matches(credential))
-            {
-                return Ok(caller(Principal::Root, None, None));
-            }
-            // JWTs have dots; API keys never do.
-            return if credential.contains('.') {
-                self.authenticate_access_token(credential).await
-            } else {
-                self.authenticate_key(credential).await
-            };
+            Presented::Session(token) => self.authenticate_session(req, &token).await,
         }
-        if let Some(token) = session_token(headers) {
-            return self.authenticate_session(req, &token).await;
-        }
-        Err(Unauthenticated::Missing.into())
     }
 
     async fn authenticate_key(&self, raw: &str) -> Result<Caller, Error> {
@@ -219,6 +202,44 @@ impl AppState {
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
     }
+}
+
+/// The credential a request presents: the first present in the contract's order decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// `X-API-Key`, or `Authorization: Token`: an API key (its format not yet checked).
+    Key(&'a str),
+    /// `Authorization: Bearer`, never empty: the root token, an access token or an API key.
+    Bearer(&'a str),
+    /// The session cookie's value (its format not yet checked).
+    Session(String),
+}
+
+/// Which credential `headers` present, without looking anything up. A present header that is
+/// not even shaped right is `Malformed`: there is no fallback to the next one.
+pub fn presented(headers: &HeaderMap) -> Result<Presented<'_>, Unauthenticated> {
+    if let Some(value) = headers.get(X_API_KEY) {
+        let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
+        return Ok(Presented::Key(raw.trim()));
+    }
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let raw = value.to_str().map_err(|_| Unauthenticated::Malformed)?;
+        let (scheme, credential) = raw
+            .trim()
+            .split_once(' ')
+            .ok_or(Unauthenticated::Malformed)?;
+        let credential = credential.trim();
+        if scheme.eq_ignore_ascii_case("token") {
+            return Ok(Presented::Key(credential));
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") || credential.is_empty() {
+            return Err(Unauthenticated::Malformed);
+        }
+        return Ok(Presented::Bearer(credential));
+    }
+    session_token(headers)
+        .map(Presented::Session)
+        .ok_or(Unauthenticated::Missing)
 }
 
 fn caller(principal: Principal, user: Option<Arc<User>>, session: Option<Arc<Session>>) -> Caller {

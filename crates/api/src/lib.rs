@@ -18,6 +18,8 @@ pub mod endpoints;
 pub mod error;
 mod finish;
 mod forward_auth;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod guard;
 pub mod key_usage;
 mod links;
