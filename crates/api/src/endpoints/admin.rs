@@ -1,6 +1,6 @@
 use super::auth::new_account;
 use super::organizations::OrganizationBody;
-use super::{Tag, UserBody, page};
+use super::{Nullable, Tag, UserBody, page};
 use crate::body::JsonBody;
 use crate::credentials::Caller;
 use crate::error::Answer;
@@ -35,9 +35,9 @@ pub struct DeletedOrganizationBody {
     pub created_at: DateTime<Utc>,
     pub deleted_at: DateTime<Utc>,
     /// Who deleted it; null for the root token.
-    pub deleted_by_user_id: Option<Uuid>,
+    pub deleted_by_user_id: Nullable<Uuid>,
     /// The client address it was deleted from.
-    pub ip: Option<String>,
+    pub ip: Nullable<String>,
 }
 
 impl From<OrganizationDeletion> for DeletedOrganizationBody {
@@ -50,8 +50,8 @@ impl From<OrganizationDeletion> for DeletedOrganizationBody {
             slug: organization.slug.to_string(),
             created_at: organization.created_at,
             deleted_at: deletion.at,
-            deleted_by_user_id: deletion.actor_user_id,
-            ip: deletion.ip,
+            deleted_by_user_id: deletion.actor_user_id.into(),
+            ip: deletion.ip.into(),
         }
     }
 }
